@@ -1,0 +1,39 @@
+"""The FastAPI application: routers, start-up and shut-down of the runtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from service.api.routes import cameras, frames, hazards, health
+from service.config.settings import Settings, get_settings
+from service.runtime import DetectorFactory, build_runtime
+
+log = logging.getLogger("clearway.api")
+
+
+def create_app(settings: Settings | None = None, detector_factory: DetectorFactory | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = build_runtime(settings, detector_factory)
+        app.state.services = runtime
+        log.info("clearway ready: %d cameras, database %s", len(runtime.pipeline.site.cameras), runtime.db.engine.url)
+        try:
+            yield
+        finally:
+            runtime.close()
+
+    app = FastAPI(
+        title="Clearway",
+        version="0.1.0",
+        description="Fire lanes and evacuation routes kept clear: frames in, hazard events out.",
+        lifespan=lifespan,
+    )
+    for module in (health, frames, hazards, cameras):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,133 @@
+"""POST /api/v1/cameras/{camera_id}/frames: a gateway pushes one still image.
+
+Accepts a raw JPEG/PNG body or multipart/form-data (field `image`, optional field `captured_at`).
+`captured_at` (ISO 8601 with time zone, or Unix seconds) may also come as a query parameter or the
+`X-Captured-At` header; without it the receive time is used. Every refusal is a 4xx with a reason and a
+counted metric (`clearway_frames_rejected_total{reason=...}`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+
+from service.api.deps import Services, require, services
+from service.auth.keys import Principal
+from service.inference import QueueFullError
+from service.vision.decoding import ImageRejectedError, decode_image
+from service.vision.types import Frame
+
+router = APIRouter(prefix="/api/v1", tags=["frames"])
+RAW_TYPES = {"image/jpeg", "image/png", "application/octet-stream"}
+
+
+class Rejection(HTTPException):
+    def __init__(self, code: int, reason: str, message: str, headers: dict | None = None) -> None:
+        super().__init__(code, {"reason": reason, "message": message}, headers=headers)
+        self.reason = reason
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Rejection(422, "bad_captured_at", f"captured_at {value!r} is not ISO 8601 or Unix seconds") from None
+
+
+def parse_captured_at(value: str | None, now: datetime, max_skew_s: float) -> datetime:
+    """Parse and check a capture time; refuse naive, unparseable and far-future times."""
+    if value is None or value == "":
+        return now
+    when = _parse_time(value)
+    if when.tzinfo is None:
+        raise Rejection(422, "bad_captured_at", "captured_at needs a time zone, e.g. 2026-05-01T08:00:00+08:00")
+    when = when.astimezone(UTC)
+    if when > now + timedelta(seconds=max_skew_s):
+        raise Rejection(422, "future_captured_at", f"captured_at {when.isoformat()} is in the future (clock skew?)")
+    if when.year < 2000:
+        raise Rejection(422, "bad_captured_at", f"captured_at {when.isoformat()} is implausibly old")
+    return when
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """Read the body, refusing (413) as soon as it exceeds `limit`, whatever Content-Length claims."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise Rejection(413, "too_large", f"body of {declared} bytes is over the {limit}-byte limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise Rejection(413, "too_large", f"body is over the {limit}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _image_and_time(request: Request, limit: int) -> tuple[bytes, str | None]:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in RAW_TYPES and content_type != "multipart/form-data":
+        raise Rejection(
+            415,
+            "unsupported_media_type",
+            f"content type {content_type or '(none)'!r} is not accepted: send image/jpeg, image/png or multipart",
+        )
+    body = await read_capped(request, limit + 64 * 1024 if content_type == "multipart/form-data" else limit)
+    captured = request.query_params.get("captured_at") or request.headers.get("x-captured-at")
+    if content_type != "multipart/form-data":
+        return body, captured
+    request._body = body  # let Starlette parse the form from the bytes already read (and capped)
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except Exception:
+        raise Rejection(400, "bad_multipart", "multipart body could not be parsed") from None
+    upload = form.get("image") or form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise Rejection(422, "missing_image", "multipart body needs a file field named 'image'")
+    data = await upload.read()
+    if len(data) > limit:
+        raise Rejection(413, "too_large", f"image is over the {limit}-byte limit")
+    form_time = form.get("captured_at")
+    return data, (form_time if isinstance(form_time, str) else None) or captured
+
+
+@router.post("/cameras/{camera_id}/frames", status_code=status.HTTP_201_CREATED)
+async def push_frame(
+    camera_id: str,
+    request: Request,
+    who: Principal = Depends(require("gateway", "admin")),
+    svc: Services = Depends(services),
+) -> dict:
+    """Process one frame: detections, zones, dwell; answers with the frame id, detections and hazard changes."""
+    try:
+        camera = svc.pipeline.camera(camera_id)
+        if camera is None:
+            raise Rejection(404, "unknown_camera", f"camera {camera_id!r} is not in the site configuration")
+        if who.role == "gateway" and camera_id not in who.camera_ids:
+            raise Rejection(403, "camera_not_allowed", f"this key may not push frames for camera {camera_id!r}")
+        data, captured = await _image_and_time(request, svc.settings.max_upload_bytes)
+        now = datetime.now(UTC)
+        captured_at = parse_captured_at(captured, now, svc.settings.max_clock_skew_s)
+        try:
+            image, _media = await run_in_threadpool(decode_image, data, svc.settings.max_pixels)
+        except ImageRejectedError as exc:
+            code = 413 if exc.reason == "too_many_pixels" else 422
+            raise Rejection(code, exc.reason, str(exc)) from None
+        frame = Frame(camera_id=camera_id, captured_at=captured_at, image=image, source="push", encoded=data)
+        try:
+            result = await run_in_threadpool(svc.pipeline.process, frame)
+        except QueueFullError:
+            raise Rejection(
+                429, "queue_full", "inference queue is full; retry shortly", headers={"Retry-After": "2"}
+            ) from None
+        except TimeoutError:
+            raise Rejection(503, "inference_timeout", "inference took too long; retry later") from None
+    except Rejection as rejection:
+        svc.metrics.reject(rejection.reason)
+        raise
+    return result.to_json()

@@ -1,0 +1,42 @@
+"""What a principal may see: the compounds in its scope, applied as a SQL filter everywhere.
+
+Out-of-scope objects are answered as 'not found', so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from service.auth.keys import Principal
+from service.store import models as m
+
+SEE_ALL = ("admin", "county")
+
+
+def compound_filter(principal: Principal):
+    """A WHERE clause on Compound limiting to the principal's compounds; None means everything."""
+    if principal.role in SEE_ALL:
+        return None
+    if principal.role == "property":
+        return m.Compound.property_company_id == principal.agency_id
+    if principal.role == "police":
+        return m.Compound.police_station_id == principal.agency_id
+    return m.Compound.id.is_(None)  # gateways see no hazards
+
+
+def visible_compound_ids(session: Session, principal: Principal) -> list[str] | None:
+    clause = compound_filter(principal)
+    if clause is None:
+        return None
+    return list(session.scalars(select(m.Compound.id).where(clause)))
+
+
+def scope_hazards(query: Select, session: Session, principal: Principal) -> Select:
+    ids = visible_compound_ids(session, principal)
+    return query if ids is None else query.where(m.HazardEvent.compound_id.in_(ids))
+
+
+def can_see_compound(session: Session, principal: Principal, compound_id: str) -> bool:
+    ids = visible_compound_ids(session, principal)
+    return ids is None or compound_id in ids

@@ -1,0 +1,55 @@
+"""Process settings from the environment (prefix CLEARWAY_, plus DATABASE_URL).
+
+Every knob has a sane default so `clearway serve` runs with no configuration at all:
+SQLite and evidence under ./data, the demo site, the offline default model.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+DEMO_SITE = PACKAGE_DIR / "config" / "demo-site.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLEARWAY_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Database file (SQLite) and evidence images.")
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "CLEARWAY_DATABASE_URL"),
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/clearway.db",
+    )
+    site_file: Path = Field(default=DEMO_SITE, description="The site YAML (agencies, compounds, cameras, zones).")
+    model: str | None = Field(default=None, description="Model path or name; default: the installed offline model.")
+    models_dir: Path = Field(default=Path("models"), description="Where converted/installed weights live.")
+    imgsz: int = Field(default=640, ge=160, le=1920)
+    device: str = "cpu"
+
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_pixels: int = Field(default=40_000_000, gt=0, description="Decompression-bomb guard (40 MP).")
+    max_clock_skew_s: float = Field(default=300.0, ge=0, description="How far in the future captured_at may be.")
+    inference_workers: int = Field(default=1, ge=1, le=16)
+    inference_queue: int = Field(default=8, ge=1, le=1000, description="Frames waiting; more are refused (429).")
+
+    track_iou: float = Field(default=0.3, gt=0, le=1)
+    clear_after_s: float = Field(default=60.0, ge=0, description="Absence that clears a hazard...")
+    clear_after_misses: int = Field(default=3, ge=1, description="...and consecutive frames without it.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'clearway.db').as_posix()}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,252 @@
+"""The site file: who is responsible for what, which cameras watch which zones.
+
+Validated with pydantic so a mistake is reported with its exact path, e.g.
+`cameras[2].zones[0].polygon: polygon needs at least 3 points`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+Point = tuple[float, float]
+
+
+class AgencyKind(StrEnum):
+    property_company = "property_company"
+    police_station = "police_station"
+    traffic_police = "traffic_police"
+    fire_brigade = "fire_brigade"
+    county_office = "county_office"
+
+
+class ZoneType(StrEnum):
+    fire_lane = "fire_lane"
+    stairwell = "stairwell"
+    evacuation_route = "evacuation_route"
+    safety_exit = "safety_exit"
+    perimeter_road = "perimeter_road"
+
+
+Category = Literal["vehicle", "two_wheeler", "clutter", "person"]
+
+DEFAULT_DWELL_SECONDS: dict[ZoneType, int] = {
+    ZoneType.fire_lane: 300,
+    ZoneType.stairwell: 120,
+    ZoneType.evacuation_route: 120,
+    ZoneType.safety_exit: 60,
+    ZoneType.perimeter_road: 600,
+}
+
+DEFAULT_CATEGORIES: dict[ZoneType, tuple[str, ...]] = {
+    ZoneType.fire_lane: ("vehicle", "two_wheeler", "clutter"),
+    ZoneType.stairwell: ("two_wheeler", "clutter"),
+    ZoneType.evacuation_route: ("vehicle", "two_wheeler", "clutter"),
+    ZoneType.safety_exit: ("vehicle", "two_wheeler", "clutter"),
+    ZoneType.perimeter_road: ("vehicle",),
+}
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agency(StrictModel):
+    id: Identifier
+    name: str = Field(min_length=1)
+    kind: AgencyKind
+    channels: list[dict] = Field(default_factory=list, description="Delivery channels (see delivery docs).")
+
+
+class Compound(StrictModel):
+    id: Identifier
+    name: str = Field(min_length=1)
+    address: str = ""
+    property_company: Identifier
+    police_station: Identifier
+
+
+def _check_polygon(points: list[Point], what: str) -> list[Point]:
+    if len(points) < 3:
+        raise ValueError(f"{what} needs at least 3 points, got {len(points)}")
+    for x, y in points:
+        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
+            raise ValueError(f"{what} point ({x}, {y}) is outside the image: use normalised 0..1 coordinates")
+    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True))
+    if abs(area2) < 1e-6:
+        raise ValueError(f"{what} has no area (points are collinear or repeated)")
+    return points
+
+
+class Zone(StrictModel):
+    id: Identifier
+    type: ZoneType
+    name: str = ""
+    polygon: list[Point]
+    dwell_seconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
+    categories: tuple[Category, ...] | None = None
+    min_overlap: float = Field(default=0.5, gt=0, le=1, description="Box/zone overlap that counts as inside.")
+
+    @field_validator("polygon")
+    @classmethod
+    def _polygon(cls, value: list[Point]) -> list[Point]:
+        return _check_polygon(value, "polygon")
+
+    @field_validator("categories")
+    @classmethod
+    def _no_person(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and "person" in value:
+            raise ValueError("'person' is counted but never an obstruction; remove it from categories")
+        return value
+
+    @property
+    def effective_dwell_seconds(self) -> float:
+        return self.dwell_seconds if self.dwell_seconds is not None else DEFAULT_DWELL_SECONDS[self.type]
+
+    @property
+    def effective_categories(self) -> tuple[str, ...]:
+        return self.categories if self.categories is not None else DEFAULT_CATEGORIES[self.type]
+
+
+class RtspSource(StrictModel):
+    """Where and how to pull a camera's stream (the streams package reads these)."""
+
+    url: str = Field(pattern=r"^rtsps?://")
+    username: str | None = None
+    password: str | None = None
+    sample_interval_s: float = Field(default=5.0, ge=0.2, le=3600)
+    transport: Literal["tcp", "udp"] = "tcp"
+    open_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    read_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    decode: Literal["auto", "keyframes", "all"] = Field(
+        default="auto",
+        description="auto: keyframes only while the camera's keyframe interval fits the sample interval.",
+    )
+
+
+class Camera(StrictModel):
+    id: Identifier
+    compound: Identifier
+    name: str = ""
+    source: Literal["push", "rtsp"] = "push"
+    rtsp: RtspSource | None = None
+    zones: list[Zone] = Field(default_factory=list)
+    masks: list[list[Point]] = Field(default_factory=list, description="Regions ignored entirely.")
+
+    @field_validator("masks")
+    @classmethod
+    def _masks(cls, value: list[list[Point]]) -> list[list[Point]]:
+        return [_check_polygon(mask, "mask") for mask in value]
+
+    @model_validator(mode="after")
+    def _source_settings(self) -> Camera:
+        if self.source == "rtsp" and self.rtsp is None:
+            raise ValueError("source 'rtsp' needs an 'rtsp' section with at least a url")
+        ids = [z.id for z in self.zones]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"zone ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        return self
+
+
+class RoutingRule(StrictModel):
+    """zone type x category -> agency kinds that receive the hazard. '*' matches any."""
+
+    zone_type: ZoneType | Literal["*"] = "*"
+    category: Category | Literal["*"] = "*"
+    agency_kinds: tuple[AgencyKind, ...]
+
+
+DEFAULT_ROUTING: tuple[RoutingRule, ...] = (
+    RoutingRule(
+        zone_type=ZoneType.perimeter_road, agency_kinds=(AgencyKind.traffic_police, AgencyKind.property_company)
+    ),
+    RoutingRule(agency_kinds=(AgencyKind.property_company, AgencyKind.police_station)),
+)
+
+
+class Site(StrictModel):
+    """The whole site file."""
+
+    name: str = "Clearway site"
+    agencies: list[Agency]
+    compounds: list[Compound]
+    cameras: list[Camera]
+    routing: tuple[RoutingRule, ...] = DEFAULT_ROUTING
+
+    @model_validator(mode="after")
+    def _references(self) -> Site:
+        agencies = {a.id: a for a in self.agencies}
+        _unique("agencies", [a.id for a in self.agencies])
+        _unique("compounds", [c.id for c in self.compounds])
+        _unique("cameras", [c.id for c in self.cameras])
+        for compound in self.compounds:
+            for field_name, kind in (
+                ("property_company", AgencyKind.property_company),
+                ("police_station", AgencyKind.police_station),
+            ):
+                ref = getattr(compound, field_name)
+                if ref not in agencies:
+                    raise ValueError(f"compound {compound.id!r}: {field_name} {ref!r} is not a known agency")
+                if agencies[ref].kind != kind:
+                    raise ValueError(f"compound {compound.id!r}: {field_name} {ref!r} is a {agencies[ref].kind}")
+        compound_ids = {c.id for c in self.compounds}
+        for camera in self.cameras:
+            if camera.compound not in compound_ids:
+                raise ValueError(f"camera {camera.id!r}: compound {camera.compound!r} is not defined")
+        return self
+
+    def camera(self, camera_id: str) -> Camera | None:
+        return next((c for c in self.cameras if c.id == camera_id), None)
+
+    def compound(self, compound_id: str) -> Compound | None:
+        return next((c for c in self.compounds if c.id == compound_id), None)
+
+    def agency(self, agency_id: str) -> Agency | None:
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+
+def _unique(what: str, ids: list[str]) -> None:
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ValueError(f"{what}: ids repeat: {repeated}")
+
+
+class SiteConfigError(ValueError):
+    """A site file that cannot be used; the message lists every problem with its path."""
+
+
+def _format_location(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in {"function-after", "function-before"} or "[" in str(part):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(site)"
+
+
+def parse_site(data: object, origin: str = "site file") -> Site:
+    """Validate already-loaded YAML/JSON data into a Site."""
+    try:
+        return Site.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{_format_location(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise SiteConfigError(f"{origin} is invalid:\n  " + "\n  ".join(lines)) from None
+
+
+def load_site(path: str | Path) -> Site:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SiteConfigError(f"site file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise SiteConfigError(f"{path} is not valid YAML: {exc}") from None
+    return parse_site(data, origin=str(path))

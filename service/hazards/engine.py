@@ -1,0 +1,243 @@
+"""Dwell state machine: per-camera tracks over capture time -> hazard changes (opened, updated, cleared).
+
+Pure logic over time: no HTTP, no SQL. The caller loads a `CameraState`, calls `observe` with one frame's
+detections and saves the state again (in the same transaction as the hazards it produced), which is what
+lets dwell survive a restart.
+
+Rules (see README "Zones, dwell and hazards"):
+- an object is in a zone when its ground point is inside or its box overlaps the zone by `min_overlap`;
+- an object of a counted category that stays in a zone for the zone's dwell time (capture times, not frame
+  counts) opens exactly one hazard for that object and zone;
+- a track survives missed detections; it is gone, and its hazards cleared, once it has been missed in
+  `clear_after_misses` consecutive frames spanning at least `clear_after_s` seconds;
+- a frame older than (or as old as) the newest one already seen is late: it is detected and stored but does
+  not move the dwell clock backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+from shapely.geometry import Polygon
+
+from service.config.site import Camera
+from service.hazards.tracker import Track, match
+from service.vision.geometry import ZoneShape, masked, to_pixels
+from service.vision.types import Detections
+
+ChangeKind = Literal["opened", "updated", "cleared"]
+
+
+@dataclass(frozen=True)
+class Tuning:
+    track_iou: float = 0.3
+    clear_after_s: float = 60.0
+    clear_after_misses: int = 3
+
+
+@dataclass
+class CameraState:
+    """Everything the engine remembers about one camera; JSON-serialisable."""
+
+    tracks: list[Track] = field(default_factory=list)
+    last_captured_at: datetime | None = None
+    next_track: int = 1
+
+    def to_json(self) -> dict:
+        return {
+            "tracks": [t.to_json() for t in self.tracks],
+            "last_captured_at": self.last_captured_at.isoformat() if self.last_captured_at else None,
+            "next_track": self.next_track,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None) -> CameraState:
+        if not data:
+            return cls()
+        last = data.get("last_captured_at")
+        return cls(
+            tracks=[Track.from_json(t) for t in data.get("tracks", [])],
+            last_captured_at=datetime.fromisoformat(last) if last else None,
+            next_track=int(data.get("next_track", 1)),
+        )
+
+
+@dataclass(frozen=True)
+class HazardChange:
+    kind: ChangeKind
+    key: str
+    camera_id: str
+    zone_id: str
+    category: str
+    class_name: str
+    box: tuple[float, float, float, float]
+    confidence: float
+    first_seen_at: datetime
+    at: datetime
+    first_frame_id: str | None
+    reason: str = ""
+
+
+@dataclass
+class Observation:
+    """What one frame did: the changes, plus per-detection track ids and zones for storage."""
+
+    changes: list[HazardChange]
+    detections: Detections
+    zones_of: list[list[str]]
+    late: bool
+    any_in_zone: bool
+
+
+class HazardEngine:
+    """Zones and dwell for one camera. Rebuild it when the camera's config changes."""
+
+    def __init__(self, camera: Camera, tuning: Tuning = Tuning()) -> None:
+        self.camera = camera
+        self.tuning = tuning
+        self._shapes: dict[tuple[int, int], tuple[dict[str, ZoneShape], list[Polygon]]] = {}
+
+    def _geometry(self, width: int, height: int) -> tuple[dict[str, ZoneShape], list[Polygon]]:
+        key = (width, height)
+        if key not in self._shapes:
+            zones = {z.id: ZoneShape.build(z.polygon, width, height, z.min_overlap) for z in self.camera.zones}
+            masks = [Polygon(to_pixels(m, width, height)) for m in self.camera.masks]
+            self._shapes[key] = (zones, masks)
+        return self._shapes[key]
+
+    def zones_for(self, detections: Detections, width: int, height: int) -> list[list[str]]:
+        """Zone ids each detection counts in (category counted there, not masked)."""
+        shapes, masks = self._geometry(width, height)
+        result: list[list[str]] = []
+        for i in range(len(detections)):
+            box, category = detections.xyxy[i], detections.category[i]
+            if category == "person" or masked(box, masks):
+                result.append([])
+                continue
+            result.append(
+                [z.id for z in self.camera.zones if category in z.effective_categories and shapes[z.id].contains(box)]
+            )
+        return result
+
+    def observe(
+        self,
+        state: CameraState,
+        captured_at: datetime,
+        detections: Detections,
+        frame_id: str,
+        width: int,
+        height: int,
+    ) -> Observation:
+        zones_of = self.zones_for(detections, width, height)
+        if state.last_captured_at is not None and captured_at <= state.last_captured_at:
+            return Observation([], detections, zones_of, late=True, any_in_zone=False)
+        state.last_captured_at = captured_at
+
+        masks = self._geometry(width, height)[1]
+        trackable = [
+            i
+            for i in range(len(detections))
+            if detections.category[i] != "person" and not masked(detections.xyxy[i], masks)
+        ]
+        index = np.asarray(trackable, dtype=np.int64)
+        pairs = match(state.tracks, detections[index], self.tuning.track_iou)
+        matched_tracks = {ti for ti, _ in pairs}
+        track_ids = np.full(len(detections), -1, dtype=np.int64)
+        changes: list[HazardChange] = []
+
+        for ti, local_di in pairs:
+            di = int(index[local_di])
+            track = state.tracks[ti]
+            self._refresh(track, detections, di, captured_at)
+            track_ids[di] = _track_number(track)
+            changes += self._update_zones(track, set(zones_of[di]), captured_at, frame_id)
+
+        survivors: list[Track] = []
+        for ti, track in enumerate(state.tracks):
+            if ti in matched_tracks:
+                survivors.append(track)
+                continue
+            track.misses += 1
+            gone = (
+                track.misses >= self.tuning.clear_after_misses
+                and (captured_at - track.last_seen).total_seconds() >= self.tuning.clear_after_s
+            )
+            if gone:
+                changes += [self._change("cleared", track, z, captured_at, "object gone") for z in track.open_hazards]
+            else:
+                survivors.append(track)
+        state.tracks = survivors
+
+        matched_detections = {int(index[di]) for _, di in pairs}
+        for di in index:
+            if int(di) in matched_detections:
+                continue
+            track = Track(
+                uid=f"{self.camera.id}-{state.next_track}",
+                category=str(detections.category[di]),
+                class_name=str(detections.class_name[di]),
+                box=[float(v) for v in detections.xyxy[di]],
+                confidence=float(detections.confidence[di]),
+                first_seen=captured_at,
+                last_seen=captured_at,
+            )
+            state.next_track += 1
+            state.tracks.append(track)
+            track_ids[di] = _track_number(track)
+            changes += self._update_zones(track, set(zones_of[di]), captured_at, frame_id)
+
+        detections.track_id = track_ids
+        any_in_zone = any(t.zone_since and t.last_seen == captured_at for t in state.tracks)
+        return Observation(changes, detections, zones_of, late=False, any_in_zone=any_in_zone)
+
+    @staticmethod
+    def _refresh(track: Track, detections: Detections, di: int, at: datetime) -> None:
+        track.box = [float(v) for v in detections.xyxy[di]]
+        track.confidence = float(detections.confidence[di])
+        track.class_name = str(detections.class_name[di])
+        track.last_seen = at
+        track.misses = 0
+
+    def _update_zones(self, track: Track, inside: set[str], at: datetime, frame_id: str) -> list[HazardChange]:
+        changes: list[HazardChange] = []
+        for zone_id in list(track.zone_since):
+            if zone_id not in inside:
+                if zone_id in track.open_hazards:
+                    changes.append(self._change("cleared", track, zone_id, at, "object left the zone"))
+                    track.open_hazards.remove(zone_id)
+                del track.zone_since[zone_id]
+                track.zone_first_frame.pop(zone_id, None)
+        for zone in self.camera.zones:
+            if zone.id not in inside:
+                continue
+            track.zone_since.setdefault(zone.id, at)
+            track.zone_first_frame.setdefault(zone.id, frame_id)
+            if zone.id in track.open_hazards:
+                changes.append(self._change("updated", track, zone.id, at))
+            elif (at - track.zone_since[zone.id]).total_seconds() >= zone.effective_dwell_seconds:
+                track.open_hazards.append(zone.id)
+                changes.append(self._change("opened", track, zone.id, at))
+        return changes
+
+    def _change(self, kind: ChangeKind, track: Track, zone_id: str, at: datetime, reason: str = "") -> HazardChange:
+        return HazardChange(
+            kind=kind,
+            key=f"{track.uid}/{zone_id}",
+            camera_id=self.camera.id,
+            zone_id=zone_id,
+            category=track.category,
+            class_name=track.class_name,
+            box=tuple(track.box),  # type: ignore[arg-type]
+            confidence=track.confidence,
+            first_seen_at=track.zone_since.get(zone_id, track.first_seen),
+            at=at,
+            first_frame_id=track.zone_first_frame.get(zone_id),
+            reason=reason,
+        )
+
+
+def _track_number(track: Track) -> int:
+    return int(track.uid.rsplit("-", 1)[1])

@@ -1,0 +1,32 @@
+"""Prometheus metrics, on a registry owned by the app instance (tests build many apps in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+STAGE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.frames_accepted = Counter(
+            "clearway_frames_accepted_total", "Frames accepted for processing", ["camera", "source"], registry=r
+        )
+        self.frames_rejected = Counter(
+            "clearway_frames_rejected_total", "Frames refused, by reason", ["reason"], registry=r
+        )
+        self.stage_seconds = Histogram(
+            "clearway_stage_seconds", "Time per pipeline stage", ["stage"], buckets=STAGE_BUCKETS, registry=r
+        )
+        self.inference_seconds = Histogram(
+            "clearway_inference_seconds", "Model inference time per frame", buckets=STAGE_BUCKETS, registry=r
+        )
+        self.queue_depth = Gauge("clearway_inference_queue_depth", "Frames waiting for inference", registry=r)
+        self.open_hazards = Gauge("clearway_open_hazards", "Hazards not yet closed", registry=r)
+        self.hazard_changes = Counter("clearway_hazard_changes_total", "Hazard changes by kind", ["kind"], registry=r)
+        self.auth_failures = Counter("clearway_auth_failures_total", "Refused credentials", ["reason"], registry=r)
+
+    def reject(self, reason: str) -> None:
+        self.frames_rejected.labels(reason=reason).inc()

@@ -1,0 +1,60 @@
+"""Evidence files on disk, each written once, atomically, with its SHA-256 kept in the database.
+
+Reading verifies the hash again, so a file altered on disk is refused rather than shown as evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class EvidenceTamperedError(RuntimeError):
+    """The file on disk no longer matches the hash recorded when it was stored."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    relative_path: str
+    sha256: str
+    size_bytes: int
+
+
+class EvidenceStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _resolve(self, relative_path: str) -> Path:
+        path = (self.root / relative_path).resolve()
+        if not path.is_relative_to(self.root):
+            raise ValueError(f"evidence path escapes the evidence directory: {relative_path!r}")
+        return path
+
+    def save(self, relative_path: str, data: bytes) -> StoredFile:
+        """Write `data` atomically (temp file + rename) and return its hash."""
+        path = self._resolve(relative_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return StoredFile(relative_path, hashlib.sha256(data).hexdigest(), len(data))
+
+    def read_verified(self, relative_path: str, sha256: str) -> bytes:
+        data = self._resolve(relative_path).read_bytes()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise EvidenceTamperedError(f"evidence file {relative_path} does not match its recorded SHA-256")
+        return data
+
+    def exists(self, relative_path: str) -> bool:
+        return self._resolve(relative_path).is_file()

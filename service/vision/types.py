@@ -1,0 +1,117 @@
+"""The two types every stage speaks: a `Frame` in, `Detections` out.
+
+Frames are validated once, at the edge (HTTP upload or RTSP reader), and trusted downstream.
+Detections is one typed, column-oriented container so no stage passes raw model output around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+CATEGORIES = ("vehicle", "two_wheeler", "clutter", "person")
+"""Hazard categories. `person` is counted but never an obstruction."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One still image from one camera at one moment.
+
+    `captured_at` is timezone-aware UTC; `image` is a BGR uint8 array (H, W, 3).
+    `encoded` keeps the bytes as received (JPEG/PNG) so evidence can be stored unaltered.
+    """
+
+    camera_id: str
+    captured_at: datetime
+    image: np.ndarray
+    source: str = "push"
+    encoded: bytes | None = None
+
+    @property
+    def width(self) -> int:
+        return int(self.image.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+
+def _column(values: object, dtype: object, n: int) -> np.ndarray:
+    array = np.asarray(values, dtype=dtype)
+    if array.shape[0] != n:
+        raise ValueError(f"column has {array.shape[0]} rows, expected {n}")
+    return array
+
+
+@dataclass
+class Detections:
+    """Boxes found in one frame, one row per object.
+
+    xyxy is in pixels of the frame. `category` is the hazard category from the class map;
+    `origin` says who found the object ("model" for the detector, "static" for the
+    background model). `track_id` is filled by the tracker (-1 before tracking).
+    """
+
+    xyxy: np.ndarray
+    confidence: np.ndarray
+    class_name: np.ndarray
+    category: np.ndarray
+    origin: np.ndarray = field(default=None)  # type: ignore[assignment]
+    track_id: np.ndarray = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        n = int(np.asarray(self.xyxy).reshape(-1, 4).shape[0])
+        self.xyxy = np.asarray(self.xyxy, dtype=np.float32).reshape(n, 4)
+        self.confidence = _column(self.confidence, np.float32, n)
+        self.class_name = _column(self.class_name, object, n)
+        self.category = _column(self.category, object, n)
+        self.origin = _column(["model"] * n if self.origin is None else self.origin, object, n)
+        self.track_id = _column([-1] * n if self.track_id is None else self.track_id, np.int64, n)
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(xyxy=np.zeros((0, 4)), confidence=[], class_name=[], category=[])
+
+    def __len__(self) -> int:
+        return int(self.xyxy.shape[0])
+
+    def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
+        """Row selection with a boolean mask, index array or slice."""
+        return Detections(
+            xyxy=self.xyxy[index],
+            confidence=self.confidence[index],
+            class_name=self.class_name[index],
+            category=self.category[index],
+            origin=self.origin[index],
+            track_id=self.track_id[index],
+        )
+
+    @classmethod
+    def merge(cls, parts: list[Detections]) -> Detections:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        return cls(
+            xyxy=np.concatenate([p.xyxy for p in parts]),
+            confidence=np.concatenate([p.confidence for p in parts]),
+            class_name=np.concatenate([p.class_name for p in parts]),
+            category=np.concatenate([p.category for p in parts]),
+            origin=np.concatenate([p.origin for p in parts]),
+            track_id=np.concatenate([p.track_id for p in parts]),
+        )
+
+    def to_records(self) -> list[dict]:
+        """JSON-friendly rows, used by the API and the CLI."""
+        return [
+            {
+                "class_name": str(self.class_name[i]),
+                "category": str(self.category[i]),
+                "confidence": round(float(self.confidence[i]), 4),
+                "box": [round(float(v), 1) for v in self.xyxy[i]],
+                "origin": str(self.origin[i]),
+                "track_id": int(self.track_id[i]),
+            }
+            for i in range(len(self))
+        ]
