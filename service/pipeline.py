@@ -143,7 +143,7 @@ class Pipeline:
                 inference_ms=inference_ms,
             )
             with self._timed(timings, "evidence"):
-                if observation.any_in_zone or any(c.kind == "opened" for c in observation.changes):
+                if observation.any_in_zone or any(c.kind in ("opened", "cleared") for c in observation.changes):
                     stored = self.evidence.save(self._frame_path(frame, frame_id), encoded)
                     record_row.image_path = stored.relative_path
             session.add(record_row)
@@ -267,7 +267,7 @@ class Pipeline:
             hazard.confidence = change.confidence
             hazard.latest_frame_id = frame_id
         elif hazard is not None and change.kind == "cleared" and hazard.status in ACTIVE:
-            hazard.last_seen_at = max(hazard.last_seen_at, change.at)
+            hazard.cleared_frame_id = frame_id  # the frame that shows the zone clear ("verified by camera")
             transition(session, hazard, "cleared", "system", change.reason)
         if hazard is None:
             return {"change": change.kind, "key": change.key, "hazard_id": None}

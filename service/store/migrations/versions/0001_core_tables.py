@@ -10,7 +10,6 @@ from alembic import op
 
 import service.store.db
 
-
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -164,6 +163,7 @@ def upgrade() -> None:
         sa.Column("closed_at", service.store.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("first_frame_id", sa.String(length=32), nullable=True),
         sa.Column("latest_frame_id", sa.String(length=32), nullable=True),
+        sa.Column("cleared_frame_id", sa.String(length=32), nullable=True),
         sa.Column("clear_width_m", sa.Float(), nullable=True),
         sa.Column("dismiss_reason", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["camera_id"], ["cameras.id"], name=op.f("fk_hazard_events_camera_id_cameras")),
@@ -171,6 +171,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["first_frame_id"], ["frames.id"], name=op.f("fk_hazard_events_first_frame_id_frames")),
         sa.ForeignKeyConstraint(
             ["latest_frame_id"], ["frames.id"], name=op.f("fk_hazard_events_latest_frame_id_frames")
+        ),
+        sa.ForeignKeyConstraint(
+            ["cleared_frame_id"], ["frames.id"], name=op.f("fk_hazard_events_cleared_frame_id_frames")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hazard_events")),
         sa.UniqueConstraint("engine_key", name=op.f("uq_hazard_events_engine_key")),
