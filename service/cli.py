@@ -11,6 +11,7 @@ from pathlib import Path
 from service.config.settings import Settings, get_settings
 from service.config.site import SiteConfigError, load_site
 from service.store.db import Database
+from service.web.cli import add_commands as add_web_commands
 
 
 def _fail(message: str) -> int:
@@ -187,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = site.add_parser("check", help="validate a site file")
     check.add_argument("site", nargs="?")
     check.set_defaults(func=cmd_site_check)
+    add_web_commands(sub)  # users create, export labelled (service/web/cli.py)
     return parser
 
 

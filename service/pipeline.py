@@ -266,9 +266,10 @@ class Pipeline:
             hazard.box = list(change.box)
             hazard.confidence = change.confidence
             hazard.latest_frame_id = frame_id
-        elif hazard is not None and change.kind == "cleared" and hazard.status in ACTIVE:
+        elif hazard is not None and change.kind == "cleared":
             hazard.cleared_frame_id = frame_id  # the frame that shows the zone clear ("verified by camera")
-            transition(session, hazard, "cleared", "system", change.reason)
+            if hazard.status in ACTIVE:  # a hazard already rectified keeps its status, gains the proof
+                transition(session, hazard, "cleared", "system", change.reason)
         if hazard is None:
             return {"change": change.kind, "key": change.key, "hazard_id": None}
         return {

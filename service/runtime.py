@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from service.config.settings import Settings
 from service.config.site import load_site
+from service.delivery.service import DeliveryService
 from service.hazards.engine import Tuning
 from service.inference import InferencePool
 from service.metrics import Metrics
@@ -17,6 +18,7 @@ from service.pipeline import Pipeline
 from service.store.db import Database
 from service.store.evidence import EvidenceStore
 from service.store.migrate import upgrade
+from service.store.site_overrides import apply_overrides
 from service.vision.classmap import ClassMap
 from service.vision.detector import Detector, UltralyticsDetector, resolve_model
 
@@ -37,8 +39,11 @@ class Runtime:
     evidence: EvidenceStore
     metrics: Metrics
     pipeline: Pipeline
+    delivery: DeliveryService | None = None
 
     def close(self) -> None:
+        if self.delivery is not None:
+            self.delivery.close()  # first: its threads use the database
         self.pipeline.pool.close()
         self.db.dispose()
 
@@ -49,9 +54,12 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     upgrade(db.engine)
+    site = apply_overrides(db, site)  # zones saved in the web editor win over the site file's
     evidence = EvidenceStore(settings.evidence_dir)
     metrics = Metrics()
     pool = InferencePool(factory, workers=settings.inference_workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
     pipeline = Pipeline(site, db, evidence, pool, metrics, tuning)
-    return Runtime(settings, db, evidence, metrics, pipeline)
+    delivery = DeliveryService(db, lambda: pipeline.site, settings.delivery, evidence, registry=metrics.registry)
+    delivery.start()
+    return Runtime(settings, db, evidence, metrics, pipeline, delivery=delivery)

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api.routes import cameras, frames, hazards, health
+from service.api.routes import cameras, deliveries, frames, hazards, health
 from service.config.settings import Settings, get_settings
 from service.runtime import DetectorFactory, build_runtime
+from service.web import install as install_web
 
 log = logging.getLogger("clearway.api")
 
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
         description="Fire lanes and evacuation routes kept clear: frames in, hazard events out.",
         lifespan=lifespan,
     )
-    for module in (health, frames, hazards, cameras):
+    for module in (health, frames, hazards, cameras, deliveries):
         app.include_router(module.router)
+    install_web(app)  # review desk and zone editor (service/web)
     return app

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.delivery.settings import DeliverySettings
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 DEMO_SITE = PACKAGE_DIR / "config" / "demo-site.yaml"
 
@@ -40,6 +42,8 @@ class Settings(BaseSettings):
     track_iou: float = Field(default=0.3, gt=0, le=1)
     clear_after_s: float = Field(default=60.0, ge=0, description="Absence that clears a hazard...")
     clear_after_misses: int = Field(default=3, ge=1, description="...and consecutive frames without it.")
+
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Outbox dispatcher, escalation.")
 
     @property
     def resolved_database_url(self) -> str:

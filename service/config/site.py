@@ -13,6 +13,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from service.config.calibration import GroundCalibration
+from service.delivery.config import Channels, EscalationConfig
+
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Point = tuple[float, float]
 
@@ -60,7 +63,7 @@ class Agency(StrictModel):
     id: Identifier
     name: str = Field(min_length=1)
     kind: AgencyKind
-    channels: list[dict] = Field(default_factory=list, description="Delivery channels (see delivery docs).")
+    channels: Channels = Field(default_factory=list, description="Delivery channels (see docs/delivery.md).")
 
 
 class Compound(StrictModel):
@@ -137,6 +140,8 @@ class Camera(StrictModel):
     rtsp: RtspSource | None = None
     zones: list[Zone] = Field(default_factory=list)
     masks: list[list[Point]] = Field(default_factory=list, description="Regions ignored entirely.")
+    calibration: GroundCalibration | None = Field(default=None, description="Ground homography (clear width).")
+    min_clear_width_m: float = Field(default=4.0, gt=0, le=50, description="Fire-lane clear width below: major.")
 
     @field_validator("masks")
     @classmethod
@@ -177,6 +182,7 @@ class Site(StrictModel):
     compounds: list[Compound]
     cameras: list[Camera]
     routing: tuple[RoutingRule, ...] = DEFAULT_ROUTING
+    escalation: EscalationConfig = Field(default_factory=EscalationConfig, description="See docs/delivery.md.")
 
     @model_validator(mode="after")
     def _references(self) -> Site:

@@ -111,7 +111,6 @@ class CameraReader:
         self.state = state
         self.emit = emit
         self.options = options or ReaderOptions()
-        self._secrets = secrets_of(source)
         self._stop = threading.Event()
         self._rng = random.Random()
         self._view = ViewMonitor()

@@ -1,0 +1,24 @@
+"""The web pages for people: review desk, hazard pages, cameras and zone editor, audit log.
+
+`install(app)` adds them to the service's FastAPI app: the session middleware, the routers, the static
+files (the project's own CSS/JS, nothing fetched from elsewhere) and the page error handlers.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+
+def install(app: FastAPI) -> None:
+    from service.web.config import WebSettings
+    from service.web.pages import STATIC_DIR, install_error_handlers
+    from service.web.routes import audit, auth, cameras, hazard, media, queue
+    from service.web.security import SessionMiddleware
+
+    app.state.web_settings = WebSettings()
+    app.add_middleware(SessionMiddleware)
+    for router in (auth.public, auth.router, queue.router, hazard.router, cameras.router, audit.router, media.router):
+        app.include_router(router)
+    app.mount("/web/static", StaticFiles(directory=STATIC_DIR), name="web-static")
+    install_error_handlers(app)

@@ -34,6 +34,7 @@ class Recorder:
         self.lock = threading.Lock()
         self.frames: list[Frame] = []
         self.transitions: list[tuple[str, str]] = []
+        self.snapshots: list[CameraHealth] = []
         self.events: list[OfflineEvent] = []
         self.sink_delay_s = sink_delay_s
 
@@ -45,6 +46,7 @@ class Recorder:
     def on_health(self, current: CameraHealth, previous: CameraHealth | None) -> None:
         with self.lock:
             self.transitions.append((current.camera_id, current.status))
+            self.snapshots.append(current)
 
     def on_offline(self, event: OfflineEvent) -> None:
         with self.lock:
@@ -186,10 +188,10 @@ def test_password_never_appears_in_logs_health_or_metrics(
     )
     assert wait_for(lambda: status(sup, "good") == "online", timeout=20)
     assert wait_for(lambda: all(sup.health()[c].connect_failures >= 2 for c in ("bad", "sep")), timeout=20)
+    texts = [generate_latest(registry).decode(), *(repr(h) + str(h.to_dict()) for h in sup.health().values())]
+    assert len(texts) == 4
     sup.stop(timeout=5)
-    texts = [caplog.text, *capfd.readouterr(), generate_latest(registry).decode()]
-    texts += [repr(h) + str(h.to_dict()) for h in sup.health().values()]
-    texts += [str(rec.transitions)]
+    texts += [caplog.text, *capfd.readouterr(), repr(rec.snapshots)]
     assert "404" in caplog.text and "rtsp://***@127.0.0.1" in caplog.text
     for text in texts:
         assert inline not in text and separate not in text

@@ -7,15 +7,17 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.api.deps import Services, principal, require, services
+from service.auth.audit import audit
 from service.auth.keys import Principal
 from service.auth.scope import scope_hazards
 from service.store import models as m
 from service.store.evidence import EvidenceTamperedError
 from service.store.lifecycle import IllegalTransitionError, record, transition
+from service.store.queries import HazardFilters, hazard_page, status_counts
 
 router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"])
 READERS = ("property", "police", "county", "admin")
@@ -102,32 +104,13 @@ def list_hazards(
     svc: Services = Depends(services),
 ) -> dict:
     """Keyset pagination on id: constant cost per page however many hazards there are."""
+    filters = HazardFilters(compound, camera, zone_type, category, status, since, until)
     with svc.db.session() as session:
-        query = scope_hazards(select(m.HazardEvent), session, who)
-        for column, value in (
-            (m.HazardEvent.compound_id, compound),
-            (m.HazardEvent.camera_id, camera),
-            (m.HazardEvent.zone_type, zone_type),
-            (m.HazardEvent.category, category),
-            (m.HazardEvent.status, status),
-        ):
-            if value:
-                query = query.where(column == value)
-        if since:
-            query = query.where(m.HazardEvent.opened_at >= since)
-        if until:
-            query = query.where(m.HazardEvent.opened_at < until)
-        counts_query = query.with_only_columns(m.HazardEvent.status, func.count()).group_by(m.HazardEvent.status)
-        counts = dict(session.execute(counts_query).tuples().all())
-        if cursor is not None:
-            query = query.where(m.HazardEvent.id < cursor if order == "newest" else m.HazardEvent.id > cursor)
-        query = query.order_by(m.HazardEvent.id.desc() if order == "newest" else m.HazardEvent.id.asc())
-        rows = list(session.scalars(query.limit(limit + 1)))
-        page = rows[:limit]
+        page = hazard_page(session, who, filters, order, limit, cursor)
         return {
-            "items": [hazard_summary(h) for h in page],
-            "next_cursor": page[-1].id if len(rows) > limit else None,
-            "counts": counts,
+            "items": [hazard_summary(h) for h in page.items],
+            "next_cursor": page.next_cursor,
+            "counts": status_counts(session, who, filters),
         }
 
 
@@ -147,7 +130,7 @@ def get_evidence(
         item = next((e for e in hazard.evidence if e.kind == kind), None)
         if item is None:
             raise HTTPException(404, f"hazard {hazard_id} has no {kind!r} evidence")
-        record(session, hazard, "evidence_viewed", who.actor, kind)
+        audit(session, who, "evidence.view", "hazard", hazard_id, kind)
     try:
         data = svc.evidence.read_verified(item.path, item.sha256)
     except FileNotFoundError:
@@ -171,13 +154,14 @@ ACTIONS: dict[str, tuple[str | None, tuple[str, ...]]] = {
     "rectify": ("rectified", ("property", "police", "admin")),
     "dismiss": ("dismissed", ("police", "admin")),
     "confirm": (None, ("police", "admin")),
+    "note": (None, ("property", "police", "admin")),
 }
 
 
 @router.post("/{hazard_id}/{action}")
 def act_on_hazard(
     hazard_id: int,
-    action: Literal["acknowledge", "rectify", "dismiss", "confirm"],
+    action: Literal["acknowledge", "rectify", "dismiss", "confirm", "note"],
     body: ActionBody | None = None,
     who: Principal = Depends(principal),
     svc: Services = Depends(services),
@@ -194,6 +178,10 @@ def act_on_hazard(
                 if body.reason is None:
                     raise HTTPException(422, f"dismiss needs a reason, one of {DISMISS_REASONS}")
                 transition(session, hazard, "dismissed", who.actor, f"{body.reason}: {body.note}".rstrip(": "))
+            elif action == "note":
+                if not body.note.strip():
+                    raise HTTPException(422, "a note needs some text")
+                record(session, hazard, "note", who.actor, body.note.strip())
             elif to_status is None:
                 if hazard.status in ("dismissed", "cleared"):
                     raise IllegalTransitionError(f"hazard {hazard.id} is {hazard.status}; it cannot be confirmed")
@@ -203,5 +191,6 @@ def act_on_hazard(
                 transition(session, hazard, to_status, who.actor, body.note)
         except IllegalTransitionError as exc:
             raise HTTPException(409, str(exc)) from None
+        audit(session, who, f"hazard.{action}", "hazard", hazard.id, hazard.history[-1].note if hazard.history else "")
         session.flush()
         return hazard_detail(hazard)

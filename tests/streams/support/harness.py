@@ -50,6 +50,7 @@ def make_clip(
     noise: int = 4,
     still: bool = False,
     preset: str = "veryfast",
+    bitrate_kbps: int | None = None,
 ) -> Path:
     """H.264 (no B-frames, fixed GOP) from the bus photo: a slow pan with temporal sensor noise, so
     consecutive samples differ like a real camera's; `still=True` gives an identical picture each frame."""
@@ -63,7 +64,10 @@ def make_clip(
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-framerate", str(fps)]
     cmd += ["-i", str(bus_photo()), "-vf", filters + ",format=yuv420p", "-t", str(seconds)]
     cmd += ["-c:v", "libx264", "-preset", preset, "-profile:v", "main", "-bf", "0"]
-    cmd += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", str(out)]
+    cmd += ["-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0"]
+    if bitrate_kbps:  # constant-ish bitrate, like a camera's CBR/VBR cap
+        cmd += ["-b:v", f"{bitrate_kbps}k", "-maxrate", f"{bitrate_kbps}k", "-bufsize", f"{2 * bitrate_kbps}k"]
+    cmd.append(str(out))
     subprocess.run(cmd, check=True, timeout=300)
     return out
 

@@ -1,0 +1,55 @@
+"""Delivery tables: the outbox (one row per message per recipient channel) and escalations done.
+
+Outbox rows are inserted in the transaction of the hazard change that causes them, so a change is never
+committed without its messages, nor a message without its change.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.store.db import Base, utcnow
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+class Delivery(Base):
+    """One message to one channel of one agency. `pending` rows are due at `next_attempt_at`."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard_events.id", ondelete="CASCADE"), index=True)
+    history_id: Mapped[int] = mapped_column(ForeignKey("hazard_history.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    agency_kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(64))
+    channel_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    delivered_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict] = mapped_column(JSON)
+
+
+class HazardEscalation(Base):
+    """A missed deadline acted on. Unique per hazard and stage: an escalation is never sent twice."""
+
+    __tablename__ = "hazard_escalations"
+    __table_args__ = (UniqueConstraint("hazard_id", "stage"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard_events.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(16))
+    level: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime]
+    escalated_at: Mapped[datetime]
+    agency_ids: Mapped[list] = mapped_column(JSON, default=list)

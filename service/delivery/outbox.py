@@ -1,0 +1,152 @@
+"""The transactional outbox: delivery rows written inside the transaction of the hazard change.
+
+`lifecycle.on_history` calls `_on_history` for every history row, in the same session. The session finds
+its Outbox (site, settings) in `session.info`, put there by `Outbox.attach` on the Database's sessionmaker,
+so several runtimes in one process (tests) each write with their own configuration, and code that opens a
+Database without delivery (migrations, CLI tools) writes none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.config.site import Agency, AgencyKind, Site
+from service.delivery.config import DELIVERED_EVENTS
+from service.delivery.messages import build_event
+from service.delivery.models import DEAD, PENDING, Delivery
+from service.delivery.settings import DeliverySettings
+from service.store import models as m
+from service.store.db import Database, utcnow
+from service.store.lifecycle import on_history
+
+INFO_KEY = "clearway.outbox"
+WROTE_KEY = "clearway.outbox.wrote"
+
+
+def idempotency_key(history_id: int, agency_id: str, channel: str) -> str:
+    """Stable for a message to one channel: every retry and re-drive carries the same key."""
+    digest = hashlib.sha256(f"{history_id}|{agency_id}|{channel}".encode()).hexdigest()[:24]
+    return f"cw-{history_id}-{digest}"
+
+
+def responsible(site: Site, agency: Agency, compound_id: str) -> bool:
+    """Compound-bound agencies hear only of their own compounds; county-wide ones of every compound."""
+    compound = site.compound(compound_id)
+    if compound is None:
+        return False
+    if agency.kind == AgencyKind.property_company:
+        return compound.property_company == agency.id
+    if agency.kind == AgencyKind.police_station:
+        return compound.police_station == agency.id
+    return True
+
+
+class Outbox:
+    """Turns history rows into delivery rows for every configured channel of every recipient."""
+
+    def __init__(self, site: Callable[[], Site], settings: DeliverySettings) -> None:
+        self.site = site
+        self.settings = settings
+        self.wake = threading.Event()
+
+    def attach(self, db: Database) -> None:
+        info = dict(db.sessions.kw.get("info") or {})
+        info[INFO_KEY] = self
+        db.sessions.configure(info=info)
+        if not sa_event.contains(db.sessions, "after_commit", _after_commit):
+            sa_event.listen(db.sessions, "after_commit", _after_commit)
+
+    def detach(self, db: Database) -> None:
+        info = dict(db.sessions.kw.get("info") or {})
+        info.pop(INFO_KEY, None)
+        db.sessions.configure(info=info)
+
+    def enqueue(self, session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> int:
+        """Add one pending delivery per recipient channel; returns how many."""
+        if entry.action not in DELIVERED_EVENTS:
+            return 0
+        recipients = list(
+            session.scalars(
+                select(m.HazardRecipient).where(m.HazardRecipient.hazard_id == hazard.id).order_by(m.HazardRecipient.id)
+            )
+        )
+        site = self.site()
+        targets = [
+            (r, a)
+            for r, a in ((r, site.agency(r.agency_id)) for r in recipients)
+            if a is not None and a.channels and responsible(site, a, hazard.compound_id)
+        ]
+        if not targets:
+            return 0
+        event = build_event(session, hazard, entry, site, self.settings.public_url)
+        now = utcnow()
+        count = 0
+        for recipient, agency in targets:
+            for channel in agency.channels:
+                if not channel.accepts(entry.action, hazard.compound_id):
+                    continue
+                key = idempotency_key(entry.id, agency.id, channel.key)
+                session.add(
+                    Delivery(
+                        idempotency_key=key,
+                        hazard_id=hazard.id,
+                        history_id=entry.id,
+                        event=entry.action,
+                        agency_id=agency.id,
+                        agency_kind=agency.kind.value,
+                        channel=channel.key,
+                        channel_type=channel.type,
+                        status=PENDING,
+                        created_at=now,
+                        next_attempt_at=now,
+                        expires_at=now + timedelta(seconds=self.settings.max_age_s),
+                        payload=event
+                        | {
+                            "idempotency_key": key,
+                            "recipient": {
+                                "agency_id": agency.id,
+                                "agency_kind": agency.kind.value,
+                                "channel": channel.key,
+                                "reason": recipient.reason,
+                            },
+                        },
+                    )
+                )
+                count += 1
+        if count:
+            session.info[WROTE_KEY] = True
+        return count
+
+
+@on_history
+def _on_history(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> None:
+    outbox = session.info.get(INFO_KEY)
+    if isinstance(outbox, Outbox):
+        outbox.enqueue(session, hazard, entry)
+
+
+def _after_commit(session: Session) -> None:
+    """Wake the dispatcher as soon as new rows are visible, instead of at its next poll."""
+    if session.info.pop(WROTE_KEY, False):
+        outbox = session.info.get(INFO_KEY)
+        if isinstance(outbox, Outbox):
+            outbox.wake.set()
+
+
+def redrive(session: Session, ids: Iterable[int] | None, now: datetime, max_age_s: float, **filters: object) -> int:
+    """Dead deliveries back to pending, due now, with a fresh maximum age; their keys do not change."""
+    query = update(Delivery).where(Delivery.status == DEAD)
+    if ids is not None:
+        query = query.where(Delivery.id.in_(list(ids)))
+    for column, value in filters.items():
+        if value is not None:
+            query = query.where(getattr(Delivery, column) == value)
+    values = {"status": PENDING, "next_attempt_at": now, "expires_at": now + timedelta(seconds=max_age_s)}
+    return session.execute(query.values(**values).execution_options(synchronize_session=False)).rowcount or 0

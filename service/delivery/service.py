@@ -1,0 +1,71 @@
+"""Delivery as the runtime sees it: attach the outbox, run the dispatcher and escalation threads, stop them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry
+
+from service.config.site import Site
+from service.delivery.channels import Senders
+from service.delivery.dispatcher import Dispatcher
+from service.delivery.escalation import EscalationScheduler
+from service.delivery.outbox import Outbox
+from service.delivery.settings import DeliverySettings
+from service.store.db import Database
+from service.store.evidence import EvidenceStore
+
+log = logging.getLogger("clearway.delivery")
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        db: Database,
+        site: Callable[[], Site],
+        settings: DeliverySettings,
+        evidence: EvidenceStore,
+        registry: CollectorRegistry | None = None,
+        senders: Senders | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.outbox = Outbox(site, settings)
+        self.outbox.attach(db)
+        self.dispatcher = Dispatcher(db, site, settings, evidence, senders=senders, registry=registry)
+        self.escalation = EscalationScheduler(db, site)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start the background threads (unless settings say tests drive `run_once` themselves)."""
+        if not self.settings.background or self._threads:
+            return
+        self._threads = [
+            threading.Thread(
+                target=self.dispatcher.serve,
+                args=(self._stop, self.outbox.wake),
+                name="clearway-dispatcher",
+                daemon=True,
+            ),
+            threading.Thread(
+                target=self.escalation.serve,
+                args=(self._stop, self.settings.escalation_interval_s),
+                name="clearway-escalation",
+                daemon=True,
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+        log.info("delivery dispatcher and escalation scheduler started")
+
+    def close(self) -> None:
+        self._stop.set()
+        self.outbox.wake.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads = []
+        self.dispatcher.close()
+        self.outbox.detach(self.db)

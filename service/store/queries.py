@@ -1,0 +1,132 @@
+"""The hazard list query shared by the API and the review queue: filters, scope, keyset pages, counts.
+
+Pages are keyset on id (`id < cursor` newest first, `id > cursor` oldest first), so page 2,000 costs the
+same as page 1 at 100,000 hazards; `bench/review_queue.py` measures it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from service.auth.keys import Principal
+from service.auth.scope import scope_hazards
+from service.store import models as m
+from service.store.lifecycle import ACTIVE
+
+Order = Literal["newest", "oldest"]
+
+
+@dataclass(frozen=True)
+class HazardFilters:
+    """The list filters; `status` also takes 'active' (open, notified or acknowledged)."""
+
+    compound: str | None = None
+    camera: str | None = None
+    zone_type: str | None = None
+    category: str | None = None
+    status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def without_status(self) -> HazardFilters:
+        return replace(self, status=None)
+
+    def apply(self, query: Select) -> Select:
+        for column, value in (
+            (m.HazardEvent.compound_id, self.compound),
+            (m.HazardEvent.camera_id, self.camera),
+            (m.HazardEvent.zone_type, self.zone_type),
+            (m.HazardEvent.category, self.category),
+        ):
+            if value:
+                query = query.where(column == value)
+        if self.status == "active":
+            query = query.where(m.HazardEvent.status.in_(ACTIVE))
+        elif self.status:
+            query = query.where(m.HazardEvent.status == self.status)
+        if self.since:
+            query = query.where(m.HazardEvent.opened_at >= self.since)
+        if self.until:
+            query = query.where(m.HazardEvent.opened_at < self.until)
+        return query
+
+
+@dataclass
+class HazardPage:
+    items: list[m.HazardEvent] = field(default_factory=list)
+    next_cursor: int | None = None
+
+
+def _base(session: Session, who: Principal, filters: HazardFilters) -> Select:
+    return filters.apply(scope_hazards(select(m.HazardEvent), session, who))
+
+
+def hazard_page(
+    session: Session,
+    who: Principal,
+    filters: HazardFilters,
+    order: Order = "newest",
+    limit: int = 50,
+    cursor: int | None = None,
+) -> HazardPage:
+    """One page of visible hazards after `cursor` in `order`; next_cursor is None on the last page."""
+    query = _base(session, who, filters)
+    if cursor is not None:
+        query = query.where(m.HazardEvent.id < cursor if order == "newest" else m.HazardEvent.id > cursor)
+    query = query.order_by(m.HazardEvent.id.desc() if order == "newest" else m.HazardEvent.id.asc())
+    rows = list(session.scalars(query.limit(limit + 1)))
+    page = rows[:limit]
+    return HazardPage(page, page[-1].id if len(rows) > limit else None)
+
+
+def previous_page(
+    session: Session, who: Principal, filters: HazardFilters, order: Order, limit: int, before: int
+) -> list[m.HazardEvent]:
+    """The page just before the one starting at id `before` (walk the other way, then flip)."""
+    reverse: Order = "oldest" if order == "newest" else "newest"
+    return list(reversed(hazard_page(session, who, filters, reverse, limit, before).items))
+
+
+def neighbour(
+    session: Session, who: Principal, filters: HazardFilters, order: Order, hazard_id: int, step: Literal[1, -1]
+) -> int | None:
+    """The id after (step 1) or before (step -1) `hazard_id` in the queue, for next/previous navigation."""
+    direction: Order = order if step == 1 else ("oldest" if order == "newest" else "newest")
+    page = hazard_page(session, who, filters, direction, 1, hazard_id)
+    return page.items[0].id if page.items else None
+
+
+def status_counts(session: Session, who: Principal, filters: HazardFilters) -> dict[str, int]:
+    query = _base(session, who, filters).with_only_columns(m.HazardEvent.status, func.count())
+    return dict(session.execute(query.group_by(m.HazardEvent.status)).tuples().all())
+
+
+def box_in_frame(session: Session, hazard: m.HazardEvent, frame_id: str | None) -> list[float]:
+    """The hazard object's box in one of its frames: the same-class detection overlapping its box most."""
+    if frame_id is None:
+        return list(hazard.box)
+    candidates = session.scalars(
+        select(m.DetectionRecord).where(
+            m.DetectionRecord.frame_id == frame_id, m.DetectionRecord.class_name == hazard.class_name
+        )
+    ).all()
+    best, best_iou = list(hazard.box), 0.0
+    for d in candidates:
+        box = [d.x1, d.y1, d.x2, d.y2]
+        overlap = _iou(box, hazard.box)
+        if overlap > best_iou:
+            best, best_iou = box, overlap
+    return best
+
+
+def _iou(a: list[float], b: list[float]) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0

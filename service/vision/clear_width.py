@@ -1,0 +1,183 @@
+"""Clear width of a fire lane: the narrowest free passage left between obstructions, in metres.
+
+Why: the fire code asks for at least 4.0 m of clear width for a fire engine, not for "no object". Given the
+camera's ground homography, the lane polygon and the obstructing boxes are mapped to the ground plane, each
+box's footprint is removed from the lane, and cross-sections perpendicular to the lane's long axis are cut.
+The clear width of a section is its longest free interval; the lane's clear width is the minimum over sections.
+
+Footprint assumption: a box's bottom edge is where the object touches the ground, nearest to the camera.
+That edge is projected to the ground and extruded *away from the camera* by `footprint_depth_m` (default
+1.0 m: a pile of boxes, a cart, a scooter seen side-on). The object's true depth behind its front edge is not
+visible, so this is a documented guess; pass a larger depth for vehicles (e.g. 4.5 m for a car).
+
+The free width between two sections varies linearly, so its minimum lies at a breakpoint: the sections are
+cut at every vertex of the lane and of the footprints (projected onto the axis), plus a regular grid.
+Sections within `end_margin_m` of the lane ends are skipped (hand-drawn ends are rarely square).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.ops import unary_union
+
+from service.config.calibration import GroundCalibration
+
+Severity = Literal["major", "minor"]
+
+
+@dataclass(frozen=True)
+class ClearWidthResult:
+    """The narrowest section of the lane: its free width and where it is (image pixels and ground metres)."""
+
+    width_m: float
+    lane_width_m: float
+    section_img: tuple[tuple[float, float], tuple[float, float]]
+    section_ground: tuple[tuple[float, float], tuple[float, float]]
+    footprints_img: list[np.ndarray] = field(default_factory=list)
+    sections: int = 0
+
+    def to_json(self) -> dict:
+        return {
+            "clear_width_m": round(self.width_m, 3),
+            "lane_width_m": round(self.lane_width_m, 3),
+            "section_img": [[round(v, 1) for v in p] for p in self.section_img],
+            "section_ground": [[round(v, 3) for v in p] for p in self.section_ground],
+        }
+
+
+def severity_for(width_m: float | None, minimum_m: float = 4.0) -> Severity:
+    """Below the minimum clear width the hazard is major; unknown (uncalibrated) or enough stays minor."""
+    return "major" if width_m is not None and width_m < minimum_m else "minor"
+
+
+def box_footprint(
+    xyxy: Sequence[float], calibration: GroundCalibration, image_size: tuple[int, int], depth_m: float
+) -> Polygon | None:
+    """Ground polygon of one box: its bottom edge projected, extruded away from the camera by `depth_m`."""
+    x1, _, x2, y2 = (float(v) for v in xyxy)
+    bottom = calibration.to_ground(np.array([[x1, y2], [x2, y2]]), image_size)
+    probe = calibration.to_ground(np.array([[(x1 + x2) / 2, y2], [(x1 + x2) / 2, y2 - 2.0]]), image_size)
+    if np.any(np.isnan(bottom)) or np.any(np.isnan(probe)):
+        return None  # at or above the horizon: no ground contact to measure
+    away = probe[1] - probe[0]
+    norm = float(np.hypot(*away))
+    if norm < 1e-9:
+        return None
+    away = away / norm * depth_m
+    a, b = bottom
+    if np.hypot(*(b - a)) < 1e-6:
+        return None
+    poly = Polygon([a, b, b + away, a + away])
+    return poly if poly.is_valid and poly.area > 0 else poly.buffer(0)
+
+
+def _lane_axis(lane: Polygon) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vector along the lane's long side (minimum rotated rectangle) and its perpendicular."""
+    corners = np.asarray(lane.minimum_rotated_rectangle.exterior.coords)[:4]
+    e1, e2 = corners[1] - corners[0], corners[2] - corners[1]
+    along = e1 if np.hypot(*e1) >= np.hypot(*e2) else e2
+    along = along / np.hypot(*along)
+    return along, np.array([-along[1], along[0]])
+
+
+def _longest(piece: object) -> tuple[float, np.ndarray | None]:
+    """Longest straight piece of a section/free-space intersection."""
+    best, ends = 0.0, None
+    for geom in getattr(piece, "geoms", [piece]):
+        if isinstance(geom, LineString) and not geom.is_empty and geom.length > best:
+            best, ends = geom.length, np.asarray(geom.coords)[[0, -1]]
+        elif hasattr(geom, "geoms"):
+            length, sub = _longest(geom)
+            if length > best:
+                best, ends = length, sub
+    return best, ends
+
+
+def _pair(points: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:
+    return (float(points[0, 0]), float(points[0, 1])), (float(points[1, 0]), float(points[1, 1]))
+
+
+def narrowest_clear_width(
+    lane_polygon_img: Sequence[Sequence[float]],
+    obstacle_boxes_img: np.ndarray | Sequence[Sequence[float]],
+    calibration: GroundCalibration,
+    image_size: tuple[int, int],
+    *,
+    footprint_depth_m: float | Sequence[float] = 1.0,
+    step_m: float = 0.25,
+    end_margin_m: float = 0.5,
+) -> ClearWidthResult | None:
+    """Narrowest clear width of a lane drawn in pixels of an image of `image_size` (width, height).
+
+    Returns None when the lane cannot be mapped to the ground (a vertex at or above the horizon).
+    """
+    lane_ground = calibration.to_ground(np.asarray(lane_polygon_img, dtype=np.float64), image_size)
+    if np.any(np.isnan(lane_ground)):
+        return None
+    lane = Polygon(lane_ground)
+    if not lane.is_valid:
+        lane = lane.buffer(0)
+    if lane.is_empty or lane.area <= 0:
+        return None
+
+    boxes = np.asarray(obstacle_boxes_img, dtype=np.float64).reshape(-1, 4)
+    depths = np.broadcast_to(np.asarray(footprint_depth_m, dtype=np.float64), (len(boxes),))
+    footprints = [box_footprint(b, calibration, image_size, float(d)) for b, d in zip(boxes, depths, strict=True)]
+    footprints = [f for f in footprints if f is not None and f.intersects(lane)]
+    free = lane.difference(unary_union(footprints)) if footprints else lane
+
+    along, across = _lane_axis(lane)
+    origin = np.asarray(lane.centroid.coords[0])
+    lane_pts = np.asarray(lane.exterior.coords) - origin
+    t_lane, s_lane = lane_pts @ along, lane_pts @ across
+    t_min, t_max = t_lane.min() + end_margin_m, t_lane.max() - end_margin_m
+    if t_max <= t_min:
+        t_min = t_max = (t_lane.min() + t_lane.max()) / 2
+    reach = (s_lane.max() - s_lane.min()) + 1.0
+
+    breaks = [t_lane]
+    for f in footprints:
+        geoms = f.geoms if isinstance(f, MultiPolygon) else [f]
+        for g in geoms:
+            breaks.append((np.asarray(g.exterior.coords) - origin) @ along)
+    critical = np.concatenate(breaks)
+    candidates = np.concatenate(
+        [np.arange(t_min, t_max + 1e-9, step_m), critical - 1e-6, critical + 1e-6, [t_min, t_max]]
+    )
+    candidates = np.unique(candidates[(candidates >= t_min) & (candidates <= t_max)])
+
+    best_width, best_ends, lane_width = np.inf, None, np.inf
+    for t in candidates:
+        centre = origin + along * t
+        section = LineString([centre - across * reach, centre + across * reach])
+        lane_len, lane_ends = _longest(section.intersection(lane))
+        if lane_len <= 0:
+            continue
+        lane_width = min(lane_width, lane_len)
+        if footprints:
+            width, ends = _longest(section.intersection(free))
+            if ends is None:  # fully blocked: show the whole section
+                width, ends = 0.0, lane_ends
+        else:
+            width, ends = lane_len, lane_ends
+        if width < best_width:
+            best_width, best_ends = width, ends
+    if best_ends is None:
+        return None
+
+    ends_img = calibration.to_image(best_ends, image_size)
+    footprints_img = [calibration.to_image(np.asarray(f.exterior.coords), image_size) for f in footprints
+                      if isinstance(f, Polygon)]
+    return ClearWidthResult(
+        width_m=float(best_width),
+        lane_width_m=float(lane_width),
+        section_img=_pair(ends_img),
+        section_ground=_pair(best_ends),
+        footprints_img=footprints_img,
+        sections=len(candidates),
+    )

@@ -1,0 +1,71 @@
+"""`clearway users create` and `clearway export labelled`: the CLI side of the web work."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from service.config.settings import Settings
+
+
+def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
+    from service.auth.audit import audit
+    from service.auth.users import UserCreationError, create_user
+    from service.cli import _database_with_site, _fail
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            return _fail("the two passwords differ")
+    db = _database_with_site(settings)
+    try:
+        with db.session() as session:
+            user = create_user(session, args.username, password, args.role, args.agency, args.name or "")
+            audit(session, None, "user.create", "user", user.username, f"role {user.role}", actor="cli")
+    except UserCreationError as exc:
+        return _fail(str(exc))
+    finally:
+        db.dispose()
+    print(f"user {args.username!r} created (role {args.role}{', agency ' + args.agency if args.agency else ''})")
+    return 0
+
+
+def cmd_export_labelled(args: argparse.Namespace, settings: Settings) -> int:
+    from service.store.db import Database
+    from service.store.evidence import EvidenceStore
+    from service.store.labelled_export import export_labelled
+    from service.store.migrate import upgrade
+
+    db = Database(settings.resolved_database_url)
+    upgrade(db.engine)
+    try:
+        summary = export_labelled(db, EvidenceStore(settings.evidence_dir), Path(args.out_dir))
+    finally:
+        db.dispose()
+    print(
+        f"exported {summary.positives} positives and {summary.negatives} negatives to {args.out_dir}"
+        + (f" ({summary.skipped} skipped: no readable original)" if summary.skipped else "")
+    )
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    users = sub.add_parser("users", help="people who use the web pages").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create a user (asks for the password)")
+    create.add_argument("--username", required=True)
+    create.add_argument("--role", required=True, choices=["property", "police", "county", "admin"])
+    create.add_argument("--agency", help="agency id (property and police roles)")
+    create.add_argument("--name", help="display name")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(func=cmd_users_create)
+
+    export = sub.add_parser("export", help="export data").add_subparsers(dest="export_command", required=True)
+    labelled = export.add_parser("labelled", help="confirmed/dismissed hazards as labelled training examples")
+    labelled.add_argument("out_dir")
+    labelled.set_defaults(func=cmd_export_labelled)

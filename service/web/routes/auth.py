@@ -1,0 +1,97 @@
+"""Log in, log out, language switch.
+
+The login form is protected by a double-submit token (a cookie and a form field that must match) because
+there is no session yet; everything after login uses the session's own CSRF token.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from service.api.deps import Services, services
+from service.auth.audit import audit
+from service.auth.sessions import MAX_LIFETIME, end_session, start_session
+from service.auth.users import LOCK_MINUTES, check_login
+from service.web.config import LANGUAGES, WebSettings
+from service.web.pages import csrf_guard, person, render, safe_next, web_settings
+from service.web.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_matches, set_cookie
+
+public = APIRouter(prefix="/web", include_in_schema=False)
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+
+
+def _login_page(request: Request, web: WebSettings, next_url: str, status: int = 200, error: str = "", **kw: object):
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", status, login_csrf=token, next_url=next_url, error=error, **kw)
+    set_cookie(response, request, web, LOGIN_CSRF_COOKIE, token, 3600)
+    return response
+
+
+@public.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str | None = None, web: WebSettings = Depends(web_settings)):
+    if getattr(request.state, "web_session", None) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return _login_page(request, web, safe_next(next))
+
+
+@public.post("/login", response_class=HTMLResponse)
+async def login(request: Request, svc: Services = Depends(services), web: WebSettings = Depends(web_settings)):
+    form = await request.form(max_files=0, max_fields=10)
+    username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
+    next_url = safe_next(str(form.get("next", "")))
+    if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), str(form.get("csrf_token", ""))):
+        return _login_page(request, web, next_url, 403, "login.expired", username=username)
+    ip = client_ip(request)
+
+    def attempt() -> tuple[str, str]:
+        with svc.db.session() as session:
+            result = check_login(session, username, password)
+            if result.outcome != "ok" or result.user is None:
+                action = "login.locked" if result.outcome == "locked" else "login.failed"
+                audit(session, None, action, "user", username, result.outcome, ip, actor=f"login:{username}")
+                return result.outcome, ""
+            token, _csrf = start_session(session, result.user, ip)
+            audit(session, None, "login", "user", username, "", ip, actor=f"{result.user.role}:{username}")
+            return "ok", token
+
+    outcome, token = await run_in_threadpool(attempt)
+    if outcome == "locked":
+        return _login_page(request, web, next_url, 429, "login.locked", username=username, minutes=LOCK_MINUTES)
+    if outcome != "ok":
+        return _login_page(request, web, next_url, 401, "login.wrong", username=username)
+    response = RedirectResponse(next_url, status_code=303)
+    set_cookie(response, request, web, SESSION_COOKIE, token, int(MAX_LIFETIME.total_seconds()))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, svc: Services = Depends(services)) -> RedirectResponse:
+    who = person(request)
+    with svc.db.session() as session:
+        end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+        audit(session, who, "logout", "user", who.name, ip=client_ip(request))
+    response = RedirectResponse("/web/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@public.get("/lang/{code}")
+def switch_language(
+    code: str, request: Request, next: str | None = None, web: WebSettings = Depends(web_settings)
+) -> RedirectResponse:
+    """Remember the chosen language in a cookie (a preference of this browser, no server state)."""
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if code in LANGUAGES:
+        set_cookie(response, request, web, LANG_COOKIE, code, 365 * 24 * 3600)
+    return response
+
+
+@public.get("/")
+@public.get("")
+def home() -> RedirectResponse:
+    return RedirectResponse("/web/hazards", status_code=303)

@@ -1,0 +1,167 @@
+"""Cameras: health and compound overview, and the zone editor (save validates, persists, applies live)."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy import func, select
+
+from service.api.deps import Services, services
+from service.auth.audit import audit
+from service.auth.scope import can_see_compound, visible_compound_ids
+from service.auth.users import UserPrincipal
+from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, SiteConfigError, ZoneType
+from service.store import models as m
+from service.store.site_overrides import StaleEditError, current_revision, save_override
+from service.web.config import WebSettings
+from service.web.i18n import catalogue, language_of
+from service.web.pages import PageError, csrf_guard, person, render, web_settings
+from service.web.security import client_ip
+from service.web.status import camera_health, compound_counts
+
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+EDITORS = ("property", "admin")
+_save_lock = threading.Lock()  # one save at a time: each builds on the site the previous one applied
+MAX_BODY = 256 * 1024
+
+
+@router.get("/cameras", response_class=HTMLResponse)
+def cameras_page(
+    request: Request,
+    who: UserPrincipal = Depends(person),
+    svc: Services = Depends(services),
+    web: WebSettings = Depends(web_settings),
+) -> HTMLResponse:
+    site = svc.pipeline.site
+    with svc.db.session() as session:
+        visible = visible_compound_ids(session, who)
+        cameras = [c for c in site.cameras if visible is None or c.compound in visible]
+        health = camera_health(session, cameras, web, getattr(svc, "streams", None))
+        counts = compound_counts(session, visible)
+    compounds = [c for c in site.compounds if visible is None or c.id in visible]
+    return render(
+        request,
+        "cameras.html",
+        nav="cameras",
+        compounds=compounds,
+        cameras=cameras,
+        health=health,
+        counts=counts,
+        agencies={a.id: a.name for a in site.agencies},
+        editable=who.role in EDITORS,
+    )
+
+
+def _visible_camera(session, svc: Services, who: UserPrincipal, camera_id: str) -> Camera:
+    camera = svc.pipeline.site.camera(camera_id)
+    if camera is None or not can_see_compound(session, who, camera.compound):
+        raise PageError(404, "error.not_found")
+    return camera
+
+
+def _editor_data(camera: Camera, frame: m.FrameRecord | None, revision: int, editable: bool) -> dict:
+    return {
+        "camera": camera.id,
+        "revision": revision,
+        "editable": editable,
+        "frame": {"url": f"/web/frames/{frame.id}", "w": frame.width, "h": frame.height} if frame else None,
+        "zones": [z.model_dump(mode="json") for z in camera.zones],
+        "masks": [[list(p) for p in mask] for mask in camera.masks],
+        "zone_types": [z.value for z in ZoneType],
+        "categories": ["vehicle", "two_wheeler", "clutter"],
+        "defaults": {
+            z.value: {"dwell": DEFAULT_DWELL_SECONDS[z], "categories": list(DEFAULT_CATEGORIES[z])} for z in ZoneType
+        },
+        "save_url": f"/web/cameras/{camera.id}/zones",
+    }
+
+
+@router.get("/cameras/{camera_id}", response_class=HTMLResponse)
+def editor_page(
+    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+) -> HTMLResponse:
+    with svc.db.session() as session:
+        camera = _visible_camera(session, svc, who, camera_id)
+        frame = session.scalars(
+            select(m.FrameRecord)
+            .where(m.FrameRecord.camera_id == camera_id, m.FrameRecord.image_path.is_not(None))
+            .order_by(m.FrameRecord.captured_at.desc())
+            .limit(1)
+        ).first()
+        revision = current_revision(session, camera_id)
+        open_count = session.scalar(
+            select(func.count()).where(
+                m.HazardEvent.camera_id == camera_id, m.HazardEvent.status.in_(("open", "notified", "acknowledged"))
+            )
+        )
+    data = _editor_data(camera, frame, revision, who.role in EDITORS)
+    messages = catalogue(language_of(request, web_settings(request)))
+    js_messages = {k: v for k, v in messages.items() if k.startswith(("editor.", "zone.", "shape."))}
+    return render(
+        request,
+        "editor.html",
+        nav="cameras",
+        camera=camera,
+        frame=frame,
+        data_json=json.dumps(data, ensure_ascii=False),
+        messages_json=json.dumps(js_messages, ensure_ascii=False),
+        zone_types=data["zone_types"],
+        categories=data["categories"],
+        editable=data["editable"],
+        revision=revision,
+        open_count=open_count or 0,
+        compound=svc.pipeline.site.compound(camera.compound),
+    )
+
+
+@router.post("/cameras/{camera_id}/zones")
+async def save_zones(
+    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+) -> JSONResponse:
+    """JSON {revision, zones, masks} -> validated, stored, applied to the running pipeline, audited."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if len(raw) <= MAX_BODY else None
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not isinstance(body.get("zones"), list) or not isinstance(body.get("masks"), list):
+        return JSONResponse({"errors": ["body must be JSON {revision, zones: [...], masks: [...]}"]}, 400)
+    revision = body.get("revision")
+    if not isinstance(revision, int):
+        return JSONResponse({"errors": ["revision must be the integer the editor was loaded with"]}, 400)
+    ip = client_ip(request)
+
+    def save() -> JSONResponse:
+        with _save_lock:
+            with svc.db.session() as session:
+                try:
+                    camera = _visible_camera(session, svc, who, camera_id)
+                except PageError:
+                    return JSONResponse({"errors": ["camera not found"]}, 404)
+                if who.role not in EDITORS:
+                    return JSONResponse({"errors": [f"role {who.role} may not edit zones"]}, 403)
+                try:
+                    saved = save_override(
+                        session,
+                        svc.pipeline.site,
+                        camera.id,
+                        body["zones"],
+                        body["masks"],
+                        who.actor,
+                        revision,
+                    )
+                except SiteConfigError as exc:
+                    return JSONResponse({"errors": str(exc).splitlines()[1:] or [str(exc)]}, 422)
+                except StaleEditError as exc:
+                    return JSONResponse({"errors": [str(exc)], "stale": True}, 409)
+                new = saved.site.camera(camera_id)
+                summary = f"revision {saved.revision}: zones {[z.id for z in new.zones]}, {len(new.masks)} masks"
+                audit(session, who, "zones.save", "camera", camera_id, summary, ip)
+            svc.pipeline.apply_site(saved.site)
+            return JSONResponse({"ok": True, "revision": saved.revision, "zones": [z.id for z in new.zones]})
+
+    return await run_in_threadpool(save)

@@ -1,0 +1,181 @@
+"""One hazard: evidence with overlay, first/latest frames, recipients and delivery, history, and the
+actions. Actions go through the API's own `act_on_hazard` (same roles, rules, history and audit).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from service.api.deps import Services, services
+from service.api.routes.hazards import ACTIONS, DISMISS_REASONS, ActionBody, act_on_hazard, hazard_detail, load_visible
+from service.auth.users import UserPrincipal
+from service.store import models as m
+from service.store.lifecycle import ACTIVE
+from service.store.queries import box_in_frame, neighbour
+from service.web.config import WebSettings
+from service.web.pages import PageError, csrf_guard, person, render, web_settings
+from service.web.proof import ProofRejectedError, save_after_photo
+from service.web.views import deliveries, duration_s, names, queue_state, zone_of
+
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note")
+NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard in the queue
+
+
+def visible_hazard(session, who: UserPrincipal, hazard_id: int) -> m.HazardEvent:
+    try:
+        return load_visible(session, who, hazard_id)
+    except HTTPException:
+        raise PageError(404, "error.not_found") from None
+
+
+def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
+    """Which actions this role may take on the hazard in its current state (the API decides in the end)."""
+    can = {a: role in ACTIONS[a][1] for a in PAGE_ACTIONS}
+    return {
+        "confirm": can["confirm"] and not hazard.confirmed and hazard.status not in ("dismissed", "cleared"),
+        "dismiss": can["dismiss"] and hazard.status in ACTIVE,
+        "acknowledge": can["acknowledge"] and hazard.status in ("open", "notified"),
+        "rectify": can["rectify"] and hazard.status in ACTIVE,
+        "note": can["note"],
+        "photo": can["rectify"] and hazard.status != "dismissed",
+    }
+
+
+def _frame(session, frame_id: str | None, hazard: m.HazardEvent) -> dict | None:
+    frame = session.get(m.FrameRecord, frame_id) if frame_id else None
+    if frame is None:
+        return None
+    return {
+        "id": frame.id,
+        "at": frame.captured_at,
+        "w": frame.width,
+        "h": frame.height,
+        "image": frame.image_path is not None,
+        "box": box_in_frame(session, hazard, frame.id),
+    }
+
+
+@router.get("/hazards/{hazard_id}", response_class=HTMLResponse)
+def hazard_page(
+    hazard_id: int,
+    request: Request,
+    who: UserPrincipal = Depends(person),
+    svc: Services = Depends(services),
+    web: WebSettings = Depends(web_settings),
+) -> HTMLResponse:
+    state = queue_state(dict(request.query_params), web)
+    site = svc.pipeline.site
+    with svc.db.session() as session:
+        hazard = visible_hazard(session, who, hazard_id)
+        detail = hazard_detail(hazard)
+        evidence_frame = next((e.frame_id for e in hazard.evidence if e.kind == "original"), hazard.latest_frame_id)
+        frames = {
+            "evidence": _frame(session, evidence_frame, hazard),
+            "first": _frame(session, hazard.first_frame_id, hazard),
+            "latest": _frame(session, hazard.latest_frame_id, hazard),
+            "cleared": _frame(session, hazard.cleared_frame_id, hazard),
+        }
+        previous_id = neighbour(session, who, state.filters, state.order, hazard.id, -1)
+        next_id = neighbour(session, who, state.filters, state.order, hazard.id, 1)
+        delivery = deliveries(session, hazard.id)
+        actions = available(hazard, who.role)
+        seconds = duration_s(hazard)
+        times = {
+            "first_seen": hazard.first_seen_at,
+            "opened": hazard.opened_at,
+            "last_seen": hazard.last_seen_at,
+            "closed": hazard.closed_at,
+        }
+        history = [
+            {"at": e.at, "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status, "note": e.note}
+            for e in hazard.history
+        ]
+    zone = zone_of(site, hazard.camera_id, hazard.zone_key)
+    kinds = {e["kind"] for e in detail["evidence"]}
+    return render(
+        request,
+        "hazard.html",
+        nav="queue",
+        h=detail,
+        hazard_id=hazard_id,
+        state=state,
+        q=state.query(),
+        frames=frames,
+        zone=zone,
+        kinds=kinds,
+        after_photos=[e for e in detail["evidence"] if e["kind"].startswith("after-")],
+        previous_id=previous_id,
+        next_id=next_id,
+        delivery=delivery,
+        actions=actions,
+        reasons=DISMISS_REASONS,
+        duration_s=seconds,
+        times=times,
+        history=history,
+        names=names(site),
+        flash=request.query_params.get("done", ""),
+        flash_id=request.query_params.get("done_id", ""),
+        error=request.query_params.get("error", ""),
+        verified=frames["cleared"] if detail["status"] != "dismissed" else None,
+    )
+
+
+@router.post("/hazards/{hazard_id}/{action}")
+async def act(
+    hazard_id: int,
+    action: str,
+    request: Request,
+    who: UserPrincipal = Depends(person),
+    svc: Services = Depends(services),
+    web: WebSettings = Depends(web_settings),
+) -> RedirectResponse:
+    """Form posts for every action; the result is shown on the page the browser is sent to next."""
+    form = await request.form(max_files=2, max_fields=20)
+    state = queue_state(dict(parse_qsl(str(form.get("queue", ""))[:2000])), web)
+    back = f"/web/hazards/{hazard_id}?{state.query()}"
+    if action == "photo":
+        upload = form.get("photo")
+        if upload is None or isinstance(upload, str):
+            return RedirectResponse(f"{back}&error=photo_missing", status_code=303)
+        data = await upload.read(svc.settings.max_upload_bytes + 1)
+        try:
+            await run_in_threadpool(save_after_photo, svc, who, hazard_id, data, available)
+        except ProofRejectedError as exc:
+            return RedirectResponse(f"{back}&error={exc.reason}", status_code=303)
+        except HTTPException:
+            raise PageError(404, "error.not_found") from None
+        return RedirectResponse(f"{back}&done=photo", status_code=303)
+    if action not in PAGE_ACTIONS:
+        raise PageError(404, "error.not_found")
+    try:
+        body = ActionBody(note=str(form.get("note", "")), reason=form.get("reason") or None)
+    except ValidationError:
+        return RedirectResponse(f"{back}&error=invalid", status_code=303)
+    try:
+        await run_in_threadpool(act_on_hazard, hazard_id, action, body, who, svc)
+    except HTTPException as exc:
+        if exc.status_code == 404:
+            raise PageError(404, "error.not_found") from None
+        code = {403: "forbidden", 409: "conflict", 422: "invalid"}.get(exc.status_code, "invalid")
+        return RedirectResponse(f"{back}&error={code}", status_code=303)
+    photo = form.get("photo")
+    if action == "rectify" and photo is not None and not isinstance(photo, str) and photo.filename:
+        data = await photo.read(svc.settings.max_upload_bytes + 1)
+        try:
+            await run_in_threadpool(save_after_photo, svc, who, hazard_id, data, available)
+        except ProofRejectedError as exc:
+            return RedirectResponse(f"{back}&done=rectify&error={exc.reason}", status_code=303)
+    if action in NEXT_AFTER:
+        with svc.db.session() as session:
+            following = neighbour(session, who, state.filters, state.order, hazard_id, 1)
+        if following is not None:
+            return RedirectResponse(
+                f"/web/hazards/{following}?{state.query(done=action, done_id=hazard_id)}", status_code=303
+            )
+    return RedirectResponse(f"{back}&done={action}&done_id={hazard_id}", status_code=303)

@@ -1,0 +1,64 @@
+"""The review queue: filters, counts per status, keyset pages (the API's own query, service/store/queries)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+
+from service.api.deps import Services, services
+from service.auth.scope import visible_compound_ids
+from service.auth.users import UserPrincipal
+from service.config.site import DEFAULT_CATEGORIES, ZoneType
+from service.store.queries import hazard_page, neighbour, previous_page, status_counts
+from service.web.config import WebSettings
+from service.web.pages import csrf_guard, person, render, web_settings
+from service.web.views import STATUSES, duration_s, names, queue_state, thumbnails
+
+router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
+CATEGORIES = ("vehicle", "two_wheeler", "clutter")
+
+
+@router.get("/hazards", response_class=HTMLResponse)
+def queue(
+    request: Request,
+    cursor: int | None = None,
+    before: int | None = None,
+    who: UserPrincipal = Depends(person),
+    svc: Services = Depends(services),
+    web: WebSettings = Depends(web_settings),
+) -> HTMLResponse:
+    state = queue_state(dict(request.query_params), web)
+    site = svc.pipeline.site
+    with svc.db.session() as session:
+        visible = visible_compound_ids(session, who)
+        if before is not None:
+            items = previous_page(session, who, state.filters, state.order, web.page_size, before)
+        else:
+            items = hazard_page(session, who, state.filters, state.order, web.page_size, cursor).items
+        newer = bool(items) and neighbour(session, who, state.filters, state.order, items[0].id, -1) is not None
+        older = bool(items) and neighbour(session, who, state.filters, state.order, items[-1].id, 1) is not None
+        counts = status_counts(session, who, state.filters.without_status())
+        thumbs = thumbnails(session, [h.id for h in items])
+    compounds = [c for c in site.compounds if visible is None or c.id in visible]
+    cameras = [c for c in site.cameras if visible is None or c.compound in visible]
+    rows = [{"h": h, "duration": duration_s(h), "thumb": h.id in thumbs} for h in items]
+    return render(
+        request,
+        "queue.html",
+        nav="queue",
+        state=state,
+        rows=rows,
+        counts=counts,
+        active_count=sum(counts.get(s, 0) for s in ("open", "notified", "acknowledged")),
+        all_count=sum(counts.values()),
+        statuses=STATUSES,
+        compounds=compounds,
+        cameras=cameras,
+        zone_types=[z.value for z in ZoneType],
+        categories=CATEGORIES,
+        names=names(site),
+        newer_link=f"?{state.query(before=items[0].id)}" if newer else None,
+        older_link=f"?{state.query(cursor=items[-1].id)}" if older else None,
+        first_link=f"?{state.query()}" if (cursor or before) else None,
+        default_categories=DEFAULT_CATEGORIES,
+    )

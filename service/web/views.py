@@ -1,0 +1,115 @@
+"""Turning request parameters into queries and rows into what the templates show.
+
+The queue's filters travel in the query string from the queue to each hazard page, so next/previous on a
+hazard page walk the same queue the reviewer was looking at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.config.site import Site
+from service.store import models as m
+from service.store.queries import HazardFilters
+from service.web.config import WebSettings
+
+STATUSES = ("open", "notified", "acknowledged", "rectified", "dismissed", "cleared")
+FILTER_KEYS = ("compound", "camera", "zone_type", "category", "status", "from", "to", "order")
+
+
+@dataclass(frozen=True)
+class QueueState:
+    """The queue as a reviewer set it up: filters, order, and the raw values to put back in the form."""
+
+    filters: HazardFilters
+    order: Literal["newest", "oldest"]
+    values: dict[str, str]
+
+    def query(self, **extra: object) -> str:
+        params = {k: v for k, v in self.values.items() if v} | {k: str(v) for k, v in extra.items() if v is not None}
+        return urlencode(params)
+
+
+def _day(value: str | None, web: WebSettings) -> datetime | None:
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), web.zone) if value else None
+    except ValueError:
+        return None
+
+
+def queue_state(params: dict[str, str], web: WebSettings) -> QueueState:
+    """Parse the queue's query parameters; unknown values are dropped rather than failing the page."""
+    values = {k: params.get(k, "").strip()[:64] for k in FILTER_KEYS}
+    if "status" not in params:
+        values["status"] = "active"  # reviewers start with what still needs doing
+    status = values["status"]
+    if status not in (*STATUSES, "active", "all"):
+        status = values["status"] = "active"
+    order: Literal["newest", "oldest"] = "oldest" if values["order"] == "oldest" else "newest"
+    values["order"] = order
+    since, until = _day(values["from"], web), _day(values["to"], web)
+    filters = HazardFilters(
+        compound=values["compound"] or None,
+        camera=values["camera"] or None,
+        zone_type=values["zone_type"] or None,
+        category=values["category"] or None,
+        status=None if status == "all" else status,
+        since=since,
+        until=until + timedelta(days=1) if until else None,
+    )
+    return QueueState(filters, order, values)
+
+
+def zone_of(site: Site, camera_id: str, zone_key: str) -> object | None:
+    camera = site.camera(camera_id)
+    return next((z for z in camera.zones if z.id == zone_key), None) if camera else None
+
+
+def names(site: Site) -> dict[str, dict[str, str]]:
+    """Display names of compounds, cameras, agencies and zones (keyed camera/zone)."""
+    return {
+        "compound": {c.id: c.name for c in site.compounds},
+        "camera": {c.id: c.name or c.id for c in site.cameras},
+        "agency": {a.id: a.name for a in site.agencies},
+        "zone": {f"{c.id}/{z.id}": z.name or z.id for c in site.cameras for z in c.zones},
+    }
+
+
+def thumbnails(session: Session, hazard_ids: list[int]) -> set[int]:
+    if not hazard_ids:
+        return set()
+    query = select(m.Evidence.hazard_id).where(m.Evidence.hazard_id.in_(hazard_ids), m.Evidence.kind == "thumbnail")
+    return set(session.scalars(query))
+
+
+def duration_s(hazard: m.HazardEvent) -> float:
+    end = hazard.closed_at or hazard.last_seen_at
+    return max(0.0, (end - hazard.first_seen_at).total_seconds())
+
+
+def deliveries(session: Session, hazard_id: int) -> dict[str, list[dict]] | None:
+    """Delivery rows per recipient agency from the delivery outbox; None where no outbox is installed."""
+    try:
+        from service.delivery.models import Delivery
+    except ImportError:  # hook: the page says delivery status is not available
+        return None
+    out: dict[str, list[dict]] = {}
+    rows = session.scalars(select(Delivery).where(Delivery.hazard_id == hazard_id).order_by(Delivery.id))
+    for row in rows:
+        out.setdefault(row.agency_id, []).append(
+            {
+                "event": row.event,
+                "channel": row.channel,
+                "status": row.status,
+                "attempts": row.attempts,
+                "delivered_at": row.delivered_at,
+                "error": row.last_error or "",
+            }
+        )
+    return out

@@ -1,0 +1,158 @@
+"""A delivery test bed without the vision pipeline: a migrated database, the demo site with channels,
+hazards opened the way the pipeline opens them, and the delivery service driven by `run_once`."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+from PIL import Image
+from sqlalchemy import select
+
+from service.config.settings import DEMO_SITE
+from service.config.site import Site, parse_site
+from service.delivery.dispatcher import DispatchStats
+from service.delivery.models import Delivery
+from service.delivery.service import DeliveryService
+from service.delivery.settings import DeliverySettings
+from service.hazards.routing import recipients_for
+from service.store import models as m
+from service.store.db import Database, utcnow
+from service.store.evidence import EvidenceStore
+from service.store.lifecycle import record, transition
+from service.store.migrate import upgrade
+from service.store.site_sync import sync_site
+from tests.delivery.receivers import Received
+
+SECRET = "s3cret-for-tests-0123456789"
+PUBLIC_URL = "https://clearway.example.org"
+
+
+def site_data(channels: dict[str, list[dict]], escalation: dict | None = None) -> dict:
+    data = yaml.safe_load(DEMO_SITE.read_text(encoding="utf-8"))
+    for agency in data["agencies"]:
+        agency["channels"] = channels.get(agency["id"], [])
+    if escalation is not None:
+        data["escalation"] = escalation
+    return data
+
+
+def site_with(channels: dict[str, list[dict]], escalation: dict | None = None) -> Site:
+    return parse_site(site_data(channels, escalation))
+
+
+def write_site(path: Path, channels: dict[str, list[dict]], escalation: dict | None = None) -> Path:
+    path.write_text(yaml.safe_dump(site_data(channels, escalation), allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def webhook(url: str, **extra: object) -> dict:
+    return {"type": "webhook", "url": url, "secret": SECRET, "timeout_s": 5} | extra
+
+
+def verify_signature(request: Received, secret: str = SECRET) -> bool:
+    """The recipe of docs/delivery.md, written out independently of the service's own code."""
+    timestamp = request.headers.get("x-clearway-timestamp", "")
+    signature = request.headers.get("x-clearway-signature", "")
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+    fresh = timestamp.isdigit() and abs(time.time() - int(timestamp)) <= 300
+    return fresh and hmac.compare_digest(signature, f"v1={mac}")
+
+
+def jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (64, 48)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+class DeliveryEnv:
+    def __init__(self, database_url: str, root: Path, site: Site, **settings: object) -> None:
+        self.db = Database(database_url)
+        upgrade(self.db.engine)
+        self.site = site
+        with self.db.session() as session:
+            sync_site(session, site)
+        self.evidence = EvidenceStore(root / "evidence")
+        options = {"background": False, "backoff_base_s": 1.0, "backoff_max_s": 30.0, "concurrency": 2} | settings
+        self.settings = DeliverySettings(public_url=PUBLIC_URL, **options)
+        self.service = DeliveryService(self.db, lambda: self.site, self.settings, self.evidence)
+        self._count = 0
+
+    def open_hazard(
+        self,
+        camera: str = "lanting-gate",
+        zone: str = "fire-lane-north",
+        category: str = "vehicle",
+        at: datetime | None = None,
+    ) -> int:
+        """As the pipeline does it: hazard, evidence files, recipients and the "opened" entry in one commit."""
+        at = at or utcnow()
+        self._count += 1
+        cam = self.site.camera(camera)
+        zone_type = next(z.type.value for z in cam.zones if z.id == zone)
+        with self.db.session() as session:
+            hazard = m.HazardEvent(
+                engine_key=f"{camera}:{zone}:{self._count}:{at.timestamp()}",
+                camera_id=camera,
+                compound_id=cam.compound,
+                zone_key=zone,
+                zone_type=zone_type,
+                category=category,
+                class_name="car",
+                confidence=0.91,
+                box=[0.2, 0.6, 0.5, 0.9],
+                first_seen_at=at - timedelta(minutes=5),
+                opened_at=at,
+                last_seen_at=at,
+            )
+            session.add(hazard)
+            session.flush()
+            for kind, colour in (("annotated", (200, 30, 30)), ("thumbnail", (30, 200, 30))):
+                stored = self.evidence.save(f"hazards/{hazard.id}/{kind}.jpg", jpeg(colour))
+                session.add(
+                    m.Evidence(
+                        hazard_id=hazard.id,
+                        kind=kind,
+                        path=stored.relative_path,
+                        sha256=stored.sha256,
+                        size_bytes=stored.size_bytes,
+                    )
+                )
+            for r in recipients_for(self.site, cam.compound, zone_type, category):
+                session.add(
+                    m.HazardRecipient(
+                        hazard_id=hazard.id, agency_id=r.agency_id, agency_kind=r.agency_kind, reason=r.reason
+                    )
+                )
+            session.flush()
+            record(session, hazard, "opened", "system", "car in zone", None, "open")
+            return hazard.id
+
+    def act(self, hazard_id: int, to_status: str, actor: str = "property:pm-lanting", note: str = "") -> None:
+        with self.db.session() as session:
+            transition(session, session.get(m.HazardEvent, hazard_id), to_status, actor, note)
+
+    def hazard(self, hazard_id: int) -> m.HazardEvent:
+        with self.db.session() as session:
+            hazard = session.get(m.HazardEvent, hazard_id)
+            _ = hazard.history, hazard.recipients, hazard.evidence
+            return hazard
+
+    def dispatch(self, now: datetime | None = None) -> DispatchStats:
+        return self.service.dispatcher.run_once(now)
+
+    def deliveries(self, **filters: object) -> list[Delivery]:
+        with self.db.session() as session:
+            query = select(Delivery).order_by(Delivery.id)
+            for column, value in filters.items():
+                query = query.where(getattr(Delivery, column) == value)
+            return list(session.scalars(query))
+
+    def close(self) -> None:
+        self.service.close()
+        self.db.dispose()
