@@ -24,6 +24,7 @@ COPY service ./service
 COPY models ./models
 RUN pip install ${PIP_EXTRA_INDEX_URL:+--extra-index-url "$PIP_EXTRA_INDEX_URL"} ".[postgres]" \
     && clearway model install-default \
+    && rm -rf /app/models/.cache \
     && mkdir -p /data \
     && chown -R clearway:clearway /data /app/models
 

@@ -203,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         from service.vision.decoding import ImageRejectedError
         from service.vision.detector import ModelNotFoundError
+        from service.vision.model_install import ModelInstallError
 
-        if isinstance(exc, ModelNotFoundError | ImageRejectedError):
+        if isinstance(exc, ModelNotFoundError | ImageRejectedError | ModelInstallError):
             return _fail(str(exc))
         raise
 

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -80,6 +80,7 @@ class Pipeline:
         self._locks_guard = threading.Lock()
         self.site = site
         self.engines: dict[str, HazardEngine] = {}
+        self.site_listeners: list[Callable[[Site], None]] = []  # e.g. the RTSP supervisor
         self.apply_site(site)
 
     # --- configuration -------------------------------------------------------------------------------
@@ -92,6 +93,8 @@ class Pipeline:
             old = self.engines.get(camera.id)
             engines[camera.id] = old if old and old.camera == camera else HazardEngine(camera, self.tuning)
         self.site, self.engines = site, engines
+        for listener in self.site_listeners:
+            listener(site)
 
     def camera(self, camera_id: str) -> Camera | None:
         return self.site.camera(camera_id)

@@ -5,22 +5,28 @@ Shared by the web app and the CLI so both run exactly the same code path.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from service.camera_events import handle_offline_event
 from service.config.settings import Settings
 from service.config.site import load_site
 from service.delivery.service import DeliveryService
 from service.hazards.engine import Tuning
-from service.inference import InferencePool
+from service.inference import InferencePool, QueueFullError
 from service.metrics import Metrics
 from service.pipeline import Pipeline
 from service.store.db import Database
 from service.store.evidence import EvidenceStore
 from service.store.migrate import upgrade
 from service.store.site_overrides import apply_overrides
+from service.streams import StreamSupervisor
 from service.vision.classmap import ClassMap
 from service.vision.detector import Detector, UltralyticsDetector, resolve_model
+from service.vision.types import Frame
+
+log = logging.getLogger("clearway.runtime")
 
 DetectorFactory = Callable[[], Detector]
 
@@ -40,10 +46,13 @@ class Runtime:
     metrics: Metrics
     pipeline: Pipeline
     delivery: DeliveryService | None = None
+    streams: StreamSupervisor | None = None
 
     def close(self) -> None:
+        if self.streams is not None:
+            self.streams.stop()  # first: it feeds the pipeline
         if self.delivery is not None:
-            self.delivery.close()  # first: its threads use the database
+            self.delivery.close()  # before the database: its threads use it
         self.pipeline.pool.close()
         self.db.dispose()
 
@@ -62,4 +71,28 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     pipeline = Pipeline(site, db, evidence, pool, metrics, tuning)
     delivery = DeliveryService(db, lambda: pipeline.site, settings.delivery, evidence, registry=metrics.registry)
     delivery.start()
-    return Runtime(settings, db, evidence, metrics, pipeline, delivery=delivery)
+    streams = start_streams(settings, db, pipeline, metrics) if settings.streams_enabled else None
+    return Runtime(settings, db, evidence, metrics, pipeline, delivery=delivery, streams=streams)
+
+
+def start_streams(settings: Settings, db: Database, pipeline: Pipeline, metrics: Metrics) -> StreamSupervisor:
+    """Pull the site's RTSP cameras into the pipeline, following config changes without a restart."""
+
+    def on_frame(frame: Frame) -> None:
+        try:
+            pipeline.process(frame)
+        except QueueFullError:
+            metrics.reject("queue_full")  # the reader keeps only the newest frame; the next sample comes soon
+        except Exception:
+            log.exception("RTSP frame from %s could not be processed", frame.camera_id)
+            metrics.reject("processing_error")
+
+    supervisor = StreamSupervisor(
+        on_frame,
+        registry=metrics.registry,
+        offline_after_s=settings.camera_offline_after_s,
+        on_offline=lambda event: handle_offline_event(db, pipeline.site, event),
+    )
+    supervisor.apply(pipeline.site.cameras)
+    pipeline.site_listeners.append(lambda site: supervisor.apply(site.cameras))
+    return supervisor

@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     site_file: Path = Field(default=DEMO_SITE, description="The site YAML (agencies, compounds, cameras, zones).")
     model: str | None = Field(default=None, description="Model path or name; default: the installed offline model.")
     models_dir: Path = Field(default=Path("models"), description="Where converted/installed weights live.")
-    imgsz: int = Field(default=640, ge=160, le=1920)
+    imgsz: int = Field(default=480, ge=160, le=1920, description="480 suits the default model (models/README.md).")
     device: str = "cpu"
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_clock_skew_s: float = Field(default=300.0, ge=0, description="How far in the future captured_at may be.")
     inference_workers: int = Field(default=1, ge=1, le=16)
     inference_queue: int = Field(default=8, ge=1, le=1000, description="Frames waiting; more are refused (429).")
+
+    streams_enabled: bool = Field(default=True, description="Pull the site's RTSP cameras.")
+    camera_offline_after_s: float = Field(default=300.0, ge=0, description="Offline this long raises camera_offline.")
 
     track_iou: float = Field(default=0.3, gt=0, le=1)
     clear_after_s: float = Field(default=60.0, ge=0, description="Absence that clears a hazard...")

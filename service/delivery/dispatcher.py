@@ -190,13 +190,13 @@ class Dispatcher:
                 for o in outcomes
                 if o.status == DELIVERED and o.claimed.event == "opened" and o.claimed.agency_kind == "property_company"
             }
-            for hazard_id, claimed in sorted(heard.items()):
-                self._mark_notified(session, hazard_id, claimed)
+            if heard:
+                self._mark_notified(session, heard)
 
     def _record_failure(self, session: Session, outcome: Outcome, now: datetime) -> None:
-        row = session.get(Delivery, outcome.claimed.id)
-        if row is None or row.status != PENDING:
-            return
+        row = session.get(Delivery, outcome.claimed.id, with_for_update=True, populate_existing=True)
+        if row is None or row.status != PENDING or row.attempts != outcome.claimed.attempts:
+            return  # settled meanwhile, or re-claimed by another dispatcher after our lease ran out
         error = (outcome.error or "")[:ERROR_LIMIT]
         if outcome.status == "retry":
             due = now + timedelta(seconds=self.backoff(row.attempts, outcome.retry_after))
@@ -207,10 +207,17 @@ class Dispatcher:
         row.status, row.last_error = DEAD, error
         log.warning("delivery %s to %s/%s is dead: %s", row.id, row.agency_id, row.channel, error)
 
-    def _mark_notified(self, session: Session, hazard_id: int, claimed: Claimed) -> None:
+    def _mark_notified(self, session: Session, heard: dict[int, Claimed]) -> None:
         """The property company has heard: open -> notified (only if nobody moved it on meanwhile)."""
-        hazard = session.get(m.HazardEvent, hazard_id, with_for_update=True, populate_existing=True)
-        if hazard is not None and hazard.status == "open":
+        query = (
+            select(m.HazardEvent)
+            .where(m.HazardEvent.id.in_(sorted(heard)), m.HazardEvent.status == "open")
+            .order_by(m.HazardEvent.id)  # one lock order for every dispatcher: no deadlocks
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for hazard in session.scalars(query):
+            claimed = heard[hazard.id]
             note = f"delivered to {claimed.agency_id} via {claimed.channel}"
             transition(session, hazard, "notified", "system:delivery", note)
 

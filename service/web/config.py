@@ -19,7 +19,7 @@ class WebSettings(BaseSettings):
     cookie_secure: Literal["auto", "always", "never"] = Field(
         default="auto", description="auto: Secure cookies except on plain-HTTP loopback (development, tests)."
     )
-    page_size: int = Field(default=50, ge=5, le=200)
+    page_size: int = Field(default=50, ge=1, le=200)
     online_window_s: float = Field(default=600.0, gt=0, description="A camera is online if it sent a frame since.")
 
     @property

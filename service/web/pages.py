@@ -94,7 +94,7 @@ def render(request: Request, template: str, status: int = 200, **context: object
         "languages": LANGUAGES,
         "user": active.principal if active else None,
         "csrf": active.csrf_token if active else "",
-        "here": quote(here, safe="/?=&"),
+        "here": quote(here, safe="/"),
         "asset_version": ASSET_VERSION,
         "when": lambda value, seconds=False: format_time(value, web, seconds),
         "duration": lambda seconds: format_duration(seconds, t),

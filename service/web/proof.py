@@ -36,7 +36,7 @@ def save_after_photo(
         raise ProofRejectedError("photo_too_large")
     try:
         decode_image(data, svc.settings.max_pixels)
-    except ImageRejectedError:
+    except (ImageRejectedError, ImportError):  # ImportError: Ultralytics' Image.open patch wanting pi-heif
         raise ProofRejectedError("photo_invalid") from None
     png = data[:4] == b"\x89PNG"
     with svc.db.session() as session:

@@ -101,7 +101,6 @@ class Scripted:
 
     script: list[int] = field(default_factory=list)
     then: int = 200
-    headers_seen: list[dict] = field(default_factory=list)
 
     def __call__(self, request: Received) -> Answer:
         status = self.script.pop(0) if self.script else self.then

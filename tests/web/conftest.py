@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from argon2 import PasswordHasher
 
-from tests.api.conftest import Harness, make_harness  # noqa: F401  (fixture re-exported for tests/web)
+from tests.api.conftest import Harness, harness, make_harness  # noqa: F401  (fixtures re-exported for tests/web)
 from tests.web.support import add_people
 
 
@@ -16,3 +17,9 @@ def site(make_harness: Callable[..., Harness]) -> Harness:  # noqa: F811
     h = make_harness()
     add_people(h)
     return h
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests hash many passwords on shared CPUs: same algorithm (argon2id), minimal cost parameters."""
+    monkeypatch.setattr("service.auth.users._hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -62,9 +62,7 @@ def list_deliveries(
             if value is not None:
                 query = query.where(column == value)
         counts = dict(
-            session.execute(query.with_only_columns(Delivery.status, func.count()).group_by(Delivery.status))
-            .tuples()
-            .all()
+            session.execute(query.with_only_columns(Delivery.status, func.count()).group_by(Delivery.status)).all()
         )
         if cursor is not None:
             query = query.where(Delivery.id < cursor)

@@ -1,5 +1,7 @@
 """Darknet (.cfg + .weights) to torch/ONNX conversion, written for the offline default model (YOLOv3-tiny)."""
 
+from pathlib import Path
+
 from service.vision.darknet.cfg import DarknetCfgError, Section, parse_cfg, parse_cfg_text
 from service.vision.darknet.network import DarknetNetwork
 from service.vision.darknet.weights import DarknetWeightsError, WeightsHeader, load_weights
@@ -17,7 +19,7 @@ __all__ = [
 ]
 
 
-def load_darknet(cfg_path, weights_path) -> tuple[DarknetNetwork, WeightsHeader]:  # noqa: ANN001
+def load_darknet(cfg_path: Path, weights_path: Path) -> tuple[DarknetNetwork, WeightsHeader]:
     """Build the network from the cfg and load the weights into it (eval mode, no grad needed)."""
     network = DarknetNetwork(parse_cfg(cfg_path))
     header = load_weights(network, weights_path)

@@ -155,7 +155,8 @@ async def save_zones(
                         revision,
                     )
                 except SiteConfigError as exc:
-                    return JSONResponse({"errors": str(exc).splitlines()[1:] or [str(exc)]}, 422)
+                    lines = [ln.strip().replace("Value error, ", "") for ln in str(exc).splitlines()[1:]]
+                    return JSONResponse({"errors": lines or [str(exc)]}, 422)
                 except StaleEditError as exc:
                     return JSONResponse({"errors": [str(exc)], "stale": True}, 409)
                 new = saved.site.camera(camera_id)
