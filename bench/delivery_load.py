@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import itertools
 import json
 import multiprocessing
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -34,6 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from service.config.settings import DEMO_SITE  # noqa: E402
 from service.config.site import parse_site  # noqa: E402
+from service.delivery.dispatcher import Dispatcher  # noqa: E402
 from service.delivery.models import Delivery  # noqa: E402
 from service.delivery.service import DeliveryService  # noqa: E402
 from service.delivery.settings import DeliverySettings  # noqa: E402
@@ -52,6 +55,7 @@ def receiver_process(port: int, fail_every: int, ready: multiprocessing.Event) -
     """Verifies every signature; answers 503 to every `fail_every`-th request; counts keys."""
     seen: Counter[str] = Counter()
     state = {"requests": 0, "bad_signatures": 0, "failed_on_purpose": 0}
+    lock = threading.Lock()  # handler threads: counts must be exact
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, like a real receiver behind a proxy
@@ -59,18 +63,22 @@ def receiver_process(port: int, fail_every: int, ready: multiprocessing.Event) -
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             if self.path == "/report":
-                return self.answer(200, json.dumps({"keys": seen, **state}).encode())
-            state["requests"] += 1
+                with lock:
+                    return self.answer(200, json.dumps({"keys": seen, **state}).encode())
             timestamp = self.headers.get("X-Clearway-Timestamp", "")
             mac = hmac.new(SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-            if not hmac.compare_digest(self.headers.get("X-Clearway-Signature", ""), f"v1={mac}"):
-                state["bad_signatures"] += 1
-                return self.answer(401, b"{}")
-            if fail_every and state["requests"] % fail_every == 0:
-                state["failed_on_purpose"] += 1
-                return self.answer(503, b"{}")
-            seen[self.headers["Idempotency-Key"]] += 1
-            self.answer(204, b"")
+            with lock:
+                state["requests"] += 1
+                if not hmac.compare_digest(self.headers.get("X-Clearway-Signature", ""), f"v1={mac}"):
+                    state["bad_signatures"] += 1
+                    status = 401
+                elif fail_every and state["requests"] % fail_every == 0:
+                    state["failed_on_purpose"] += 1
+                    status = 503
+                else:
+                    seen[self.headers["Idempotency-Key"]] += 1
+                    status = 204
+            self.answer(status, b"{}" if status != 204 else b"")
 
         def answer(self, status: int, data: bytes) -> None:
             self.send_response(status)
@@ -140,6 +148,26 @@ def open_hazards(db: Database, site, count: int, batch: int = 500) -> float:
     return time.perf_counter() - started
 
 
+def crash(db: Database, site, settings: DeliverySettings, workdir: Path, after: int) -> int:
+    """A dispatcher that dies between sending and recording; returns how many rows it left claimed."""
+    sends = itertools.count(1)
+
+    def die(outcome: object) -> None:
+        if next(sends) >= after:
+            raise SystemExit("simulated crash between send and mark")
+
+    doomed = Dispatcher(db, lambda: site, settings, EvidenceStore(workdir / "evidence"), after_send=die)
+    try:
+        while doomed.run_once().claimed:
+            pass
+    except SystemExit:
+        pass
+    finally:
+        doomed.close()
+    with db.session() as session:
+        return session.scalar(select(func.count()).where(Delivery.status == "pending", Delivery.attempts > 0)) or 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hazards", type=int, default=10_000)
@@ -148,8 +176,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--fail-every", type=int, default=50, help="receiver answers 503 to every n-th request")
+    parser.add_argument("--crash-after", type=int, default=2500, help="the dispatcher dies after this many sends")
     args = parser.parse_args()
     count = 300 if args.smoke else args.hazards
+    crash_after = min(args.crash_after, count // 3)
 
     workdir = Path(tempfile.mkdtemp(prefix="clearway-delivery-bench-"))
     url = args.database or f"sqlite:///{workdir / 'bench.db'}"
@@ -172,7 +202,7 @@ def main() -> int:
         batch_size=args.batch_size,
         backoff_base_s=0.05,
         backoff_max_s=0.5,
-        lease_s=30,
+        lease_s=2,  # short, so the batch lost in the crash comes back quickly
     )
     service = DeliveryService(db, lambda: site, settings, EvidenceStore(workdir / "evidence"))
     try:
@@ -182,6 +212,7 @@ def main() -> int:
         print(f"{count} hazards opened, {queued} deliveries queued in {writing_s:.1f} s (outbox write path)")
 
         started = time.perf_counter()
+        crash_lost = crash(db, site, settings, workdir, crash_after) if crash_after else 0
         rounds = 0
         deadline = started + 600
         while time.perf_counter() < deadline:
@@ -210,6 +241,8 @@ def main() -> int:
     duplicates = sum(n - 1 for n in received.values())
     delivered = by_status.get("delivered", 0)
     print(f"dispatched in {elapsed:.1f} s over {rounds} rounds: {delivered / elapsed:,.0f} deliveries/s")
+    if crash_after:
+        print(f"dispatcher crashed after {crash_after} sends; {crash_lost} rows were then claimed or awaiting retry")
     print(f"statuses {by_status}; attempts {attempts} (receiver failed {report['failed_on_purpose']} on purpose)")
     print(
         f"receiver: {report['requests']} requests, {len(received)} distinct keys processed, "

@@ -26,7 +26,7 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from service.api.app import create_app
 from service.auth.keys import create_key
@@ -117,6 +117,10 @@ def main() -> int:
         started = time.perf_counter()
         fill(services, count)
         backend = services.db.engine.url.get_backend_name()
+        if backend == "postgresql":  # what autovacuum does shortly after a bulk load (SQLite: see queries.py)
+            with services.db.engine.connect() as conn:
+                conn.execute(text("ANALYZE hazard_events"))
+                conn.commit()
         print(f"{count} hazards inserted in {time.perf_counter() - started:.1f} s ({backend})")
         with services.db.session() as session:
             for role, agency, name in (

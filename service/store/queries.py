@@ -6,11 +6,12 @@ same as page 1 at 100,000 hazards; `bench/review_queue.py` measures it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from service.auth.keys import Principal
@@ -81,7 +82,27 @@ def hazard_page(
     query = query.order_by(m.HazardEvent.id.desc() if order == "newest" else m.HazardEvent.id.asc())
     rows = list(session.scalars(query.limit(limit + 1)))
     page = rows[:limit]
+    _keep_sqlite_statistics(session)
     return HazardPage(page, page[-1].id if len(rows) > limit else None)
+
+
+_STATISTICS_EVERY_S = 3600.0
+_statistics_at: float | None = None
+
+
+def _keep_sqlite_statistics(session: Session) -> None:
+    """SQLite picks the id-ordered scan for a scoped keyset page only when it has table statistics (without
+    them it sorts every hazard of the scope: 0.2 ms vs 200 ms at 100,000). PostgreSQL keeps its own through
+    autovacuum; SQLite gets `PRAGMA optimize` (analyses only what changed) at most hourly, on the connection
+    that just ran the query, as SQLite recommends."""
+    global _statistics_at
+    now = time.monotonic()
+    if session.get_bind().dialect.name != "sqlite" or (
+        _statistics_at is not None and now - _statistics_at < _STATISTICS_EVERY_S
+    ):
+        return
+    _statistics_at = now
+    session.execute(text("PRAGMA optimize"))
 
 
 def previous_page(
@@ -102,8 +123,13 @@ def neighbour(
 
 
 def status_counts(session: Session, who: Principal, filters: HazardFilters) -> dict[str, int]:
-    query = _base(session, who, filters).with_only_columns(m.HazardEvent.status, func.count())
-    return dict(session.execute(query.group_by(m.HazardEvent.status)).tuples().all())
+    """Hazards per status. Grouped by compound too, which lets the (compound, status) index answer it alone."""
+    columns = (m.HazardEvent.compound_id, m.HazardEvent.status, func.count())
+    query = _base(session, who, filters).with_only_columns(*columns).group_by(*columns[:2])
+    counts: dict[str, int] = {}
+    for _compound, status, count in session.execute(query).tuples():
+        counts[status] = counts.get(status, 0) + count
+    return counts
 
 
 def box_in_frame(session: Session, hazard: m.HazardEvent, frame_id: str | None) -> list[float]:

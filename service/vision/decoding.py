@@ -1,17 +1,16 @@
 """Turn uploaded bytes into a BGR image, refusing anything that is not a sane JPEG or PNG.
 
-The header is read first (Pillow, no pixel decoding) so a decompression bomb is refused before any memory
-is spent on it; then OpenCV decodes, and a truncated file is caught by Pillow's full verify.
+The header is read first (no pixel decoding) so a decompression bomb is refused before any memory is spent
+on it; then Pillow decodes once, raising on truncated data.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
+from collections.abc import Callable
 
-import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, JpegImagePlugin, PngImagePlugin
 
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
@@ -24,21 +23,31 @@ class ImageRejectedError(ValueError):
         self.reason = reason
 
 
+def _plugin_for(data: bytes) -> tuple[str, Callable[[io.BytesIO], Image.Image]] | None:
+    """Pick the decoder by magic bytes. Pillow's plugins are called directly rather than through
+    Image.open, which Ultralytics patches to fetch optional HEIF support at run time."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "JPEG", JpegImagePlugin.JpegImageFile
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "PNG", PngImagePlugin.PngImageFile
+    return None
+
+
 def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, str]:
     """Return (BGR uint8 image, media type) or raise ImageRejectedError."""
     if not data:
         raise ImageRejectedError("empty", "the request body is empty: send a JPEG or PNG image")
+    plugin = _plugin_for(data)
+    if plugin is None:
+        if data[:6] in (b"GIF87a", b"GIF89a") or data[:2] == b"BM" or data[:4] in (b"RIFF", b"II*\x00", b"MM\x00*"):
+            raise ImageRejectedError("unsupported_format", "this image format is not accepted: send JPEG or PNG")
+        raise ImageRejectedError("not_an_image", "the body is not a readable JPEG or PNG image")
+    fmt, opener = plugin
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            header = Image.open(io.BytesIO(data))
-            fmt, (width, height) = header.format, header.size
-    except (UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError, OSError) as exc:
-        if isinstance(exc, Image.DecompressionBombWarning | Image.DecompressionBombError):
-            raise ImageRejectedError("too_many_pixels", f"image has too many pixels: {exc}") from None
-        raise ImageRejectedError("not_an_image", "the body is not a readable JPEG or PNG image") from None
-    if fmt not in ALLOWED_FORMATS:
-        raise ImageRejectedError("unsupported_format", f"image format {fmt} is not accepted: send JPEG or PNG")
+        header = opener(io.BytesIO(data))  # parses the header only: no pixels decoded yet
+        width, height = header.size
+    except (OSError, SyntaxError, ValueError):
+        raise ImageRejectedError("not_an_image", f"the body is not a readable {fmt} image") from None
     if width * height > max_pixels:
         raise ImageRejectedError(
             "too_many_pixels", f"image is {width}x{height} = {width * height} pixels; the limit is {max_pixels}"
@@ -46,10 +55,8 @@ def decode_image(data: bytes, max_pixels: int) -> tuple[np.ndarray, str]:
     if width < 16 or height < 16:
         raise ImageRejectedError("too_small", f"image is {width}x{height}; at least 16x16 is needed")
     try:
-        Image.open(io.BytesIO(data)).load()  # full decode: raises on truncated data
-    except (OSError, SyntaxError):
+        header.load()  # full decode, once: Pillow raises on truncated data where OpenCV pads silently
+        rgb = np.asarray(header.convert("RGB"))
+    except (OSError, SyntaxError, ValueError):
         raise ImageRejectedError("truncated", "the image data is truncated or corrupt") from None
-    image = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise ImageRejectedError("truncated", "the image data could not be decoded")
-    return image, ALLOWED_FORMATS[fmt]
+    return np.ascontiguousarray(rgb[:, :, ::-1]), ALLOWED_FORMATS[fmt]

@@ -16,20 +16,18 @@ from service.store import models as m
 from service.store.db import utcnow
 from service.store.lifecycle import ACTIVE
 from service.web.config import WebSettings
+from service.web.counts import cached_counts
 
 
 def camera_health(session: Session, cameras: list[Camera], web: WebSettings, streams: object | None) -> dict:
     """camera id -> {status, last_frame_at, open}; one index lookup per camera, one grouped count."""
     ids = [c.id for c in cameras]
-    open_counts = dict(
-        session.execute(
-            select(m.HazardEvent.camera_id, func.count())
-            .where(m.HazardEvent.status.in_(ACTIVE), m.HazardEvent.camera_id.in_(ids))
-            .group_by(m.HazardEvent.camera_id)
-        )
-        .tuples()
-        .all()
+    query = (
+        select(m.HazardEvent.camera_id, func.count())
+        .where(m.HazardEvent.status.in_(ACTIVE), m.HazardEvent.camera_id.in_(ids))
+        .group_by(m.HazardEvent.camera_id)
     )
+    open_counts = cached_counts(("open-per-camera", tuple(ids)), lambda: dict(session.execute(query).tuples().all()))
     supervised: dict = {}
     if streams is not None and hasattr(streams, "health"):
         try:
@@ -52,7 +50,7 @@ def camera_health(session: Session, cameras: list[Camera], web: WebSettings, str
 
 
 def compound_counts(session: Session, visible: list[str] | None) -> dict[str, dict[str, int]]:
-    """compound id -> status -> number of hazards."""
+    """compound id -> status -> number of hazards (answered by the (compound, status) index alone)."""
     query = select(m.HazardEvent.compound_id, m.HazardEvent.status, func.count()).group_by(
         m.HazardEvent.compound_id, m.HazardEvent.status
     )

@@ -8,9 +8,10 @@ from fastapi.responses import HTMLResponse
 from service.api.deps import Services, services
 from service.auth.scope import visible_compound_ids
 from service.auth.users import UserPrincipal
-from service.config.site import DEFAULT_CATEGORIES, ZoneType
+from service.config.site import ZoneType
 from service.store.queries import hazard_page, neighbour, previous_page, status_counts
 from service.web.config import WebSettings
+from service.web.counts import cached_counts
 from service.web.pages import csrf_guard, person, render, web_settings
 from service.web.views import STATUSES, duration_s, names, queue_state, thumbnails
 
@@ -37,7 +38,8 @@ def queue(
             items = hazard_page(session, who, state.filters, state.order, web.page_size, cursor).items
         newer = bool(items) and neighbour(session, who, state.filters, state.order, items[0].id, -1) is not None
         older = bool(items) and neighbour(session, who, state.filters, state.order, items[-1].id, 1) is not None
-        counts = status_counts(session, who, state.filters.without_status())
+        scope = (who.role, who.agency_id, state.filters.without_status())
+        counts = cached_counts(scope, lambda: status_counts(session, who, state.filters.without_status()))
         thumbs = thumbnails(session, [h.id for h in items])
     compounds = [c for c in site.compounds if visible is None or c.id in visible]
     cameras = [c for c in site.cameras if visible is None or c.compound in visible]
@@ -60,5 +62,4 @@ def queue(
         newer_link=f"?{state.query(before=items[0].id)}" if newer else None,
         older_link=f"?{state.query(cursor=items[-1].id)}" if older else None,
         first_link=f"?{state.query()}" if (cursor or before) else None,
-        default_categories=DEFAULT_CATEGORIES,
     )

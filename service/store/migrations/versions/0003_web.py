@@ -83,9 +83,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["camera_id"], ["cameras.id"], name=op.f("fk_camera_overrides_camera_id_cameras")),
         sa.PrimaryKeyConstraint("camera_id", name=op.f("pk_camera_overrides")),
     )
+    with op.batch_alter_table("hazard_events", schema=None) as batch_op:
+        batch_op.create_index("ix_hazards_compound_status", ["compound_id", "status"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("hazard_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_hazards_compound_status")
     op.drop_table("camera_overrides")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_object")
