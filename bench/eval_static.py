@@ -147,17 +147,27 @@ def evaluate(case: Case, make: Callable[[], object], k: int = K) -> CaseResult:
         per_frame.append(out.xyxy.astype(np.float64))
     found, tp, fa, dup, latency = events(per_frame, case.truth, k)
     objects = _objects(case.truth, k)
+    covered, to_cover = coverage(per_frame, case.truth, k)
+    ms = 1000 * elapsed / len(case.frames)
     return CaseResult(
-        case.name,
-        case.positive,
-        len(objects),
-        len(found & objects),
-        tp,
-        fa,
-        dup,
-        latency,
-        1000 * elapsed / len(case.frames),
+        case.name, case.positive, len(objects), len(found & objects), tp, fa, dup, latency, ms, covered, to_cover
     )
+
+
+def coverage(per_frame: list[np.ndarray], truth: list[dict[str, tuple[float, ...]]], k: int = K) -> tuple[int, int]:
+    """Frames, from each object's (k+2)-th frame on, in which a region overlaps it (IoU >= 0.3): a hazard
+    stays open only while its object keeps being reported."""
+    seen: dict[str, int] = {}
+    covered = to_cover = 0
+    for t, present in enumerate(truth):
+        for name, box in present.items():
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] <= k + 1:
+                continue
+            to_cover += 1
+            overlap = iou_matrix(np.array([box]), per_frame[t])
+            covered += bool(overlap.size and overlap.max() >= IOU)
+    return covered, to_cover
 
 
 def table(results: list[CaseResult]) -> str:

@@ -93,6 +93,9 @@ class StaticObjectDetector:
         self.bootstrap: list[np.ndarray] = []
         self.snapshots: list[tuple[int, np.ndarray]] = []
         self.since: np.ndarray | None = None
+        self._stable: np.ndarray | None = None
+        self.look: np.ndarray | None = None
+        self.disturbed: np.ndarray | None = None
         self.index = 0
         self.rebases = 0
         self.ghosts = 0
@@ -119,6 +122,8 @@ class StaticObjectDetector:
         self.carried = np.zeros(grey.shape, bool)
         self.foreground = np.zeros(grey.shape, bool)
         self.since = np.zeros(grey.shape, np.int32)
+        self.look = grey.copy()
+        self.disturbed = np.zeros(grey.shape, bool)
 
     def set_reference(self, frame: Frame | np.ndarray) -> None:
         """Manual "this is the clear reference": the whole picture becomes the empty scene."""
@@ -154,6 +159,8 @@ class StaticObjectDetector:
             "carried": self.carried,
             "foreground": self.foreground,
             "since": self.since,
+            "look": self.look.astype(np.float16),
+            "disturbed": self.disturbed,
             "index": np.asarray(self.index),
             "snapshot_index": np.asarray([i for i, _ in self.snapshots], np.int64),
             "snapshots": np.asarray([g for _, g in self.snapshots], np.float16).reshape(-1, *self.reference.shape),
@@ -173,6 +180,8 @@ class StaticObjectDetector:
         self.carried = np.asarray(state["carried"], bool)
         self.foreground = np.asarray(state["foreground"], bool)
         self.since = np.asarray(state["since"], np.int32)
+        self.look = np.asarray(state["look"], np.float32)
+        self.disturbed = np.asarray(state["disturbed"], bool)
         self.index = int(state["index"])
         self.snapshots = [
             (int(i), np.asarray(g, np.float32)) for i, g in zip(state["snapshot_index"], state["snapshots"], strict=True)
@@ -239,6 +248,7 @@ class StaticObjectDetector:
             current = ((grey - offset) / gain).astype(np.float32)
         else:  # brightness moved a lot (dawn, exposure): bring the reference to today's scale, keeps detail
             self.reference = (self.reference * gain + offset).astype(np.float32)
+            self.look = (self.look * gain + offset).astype(np.float32)
             current = grey
         spread = np.subtract(*np.percentile(self.reference[self.region][::4], [95, 5]))
         self._c = max(4.0, (0.06 * float(spread)) ** 2)
@@ -258,8 +268,18 @@ class StaticObjectDetector:
         carried = self.carried
         foreground = np.where(carried, ~changed & valid, changed) & self.region
         self.since[foreground & ~self.foreground] = self.index
+        # A static pixel disturbed (passer-by in front, or the object taken away) and quiet again: if it no
+        # longer looks as it did while static, what is there now is new and starts counting afresh.
+        self.disturbed = (self.disturbed | (foreground & ~stable & (self.counter > 0))) & foreground
+        back = self.disturbed & stable
+        if back.any():
+            renewed = back & np.logical_or(*self._changed(current, self.look))
+            self.counter[renewed] = 0
+            self.since[renewed] = self.index
+            self.disturbed &= ~back
         grow = foreground & stable
         self.counter[grow] = np.minimum(self.counter[grow] + 1, 60000)
+        self.look[grow] = current[grow]
         self.counter[~foreground & ~carried & valid] = 0
         gone = carried & changed & stable
         self.counter[gone] = 0
@@ -268,7 +288,7 @@ class StaticObjectDetector:
 
         background = ~_dilate(foreground | carried | (self.counter > 0), 7) & stable & valid
         self.reference[background] += s.learning_rate * (current[background] - self.reference[background])
-        self.foreground = foreground
+        self.foreground, self._stable = foreground, stable
         self.previous, self.last = grey, current
         if self.index % s.snapshot_every == 0:
             self._snapshot(grey)
@@ -295,6 +315,7 @@ class StaticObjectDetector:
         static = self.counter >= self.settings.min_static_samples
         self.carried = _dilate(static | self.carried) & self.region
         self.reference, self.previous, self.last = grey.copy(), grey.copy(), grey.copy()
+        self.look, self.disturbed = grey.copy(), np.zeros_like(self.disturbed)
         self.counter[~self.carried] = 0
         self.foreground = self.carried.copy()
         self.rebases += 1
@@ -311,8 +332,10 @@ class StaticObjectDetector:
             if area < self._min_area:
                 continue
             blob = labels == label
-            young = np.median(self.counter[blob]) <= s.stability_samples  # ghosts show up at once
-            if young and not self.carried[blob].any() and self._is_ghost(blob):
+            # Ghosts show up at once: test young blobs, and only while nothing stands in front of them.
+            young = np.median(self.counter[blob]) <= s.stability_samples
+            clear_view = self._stable is None or np.mean(self._stable[blob]) >= 0.9
+            if young and clear_view and not self.carried[blob].any() and self._is_ghost(blob):
                 self.reference[blob] = self.last[blob]
                 self.counter[blob] = 0
                 self.ghosts += 1
@@ -340,18 +363,23 @@ class StaticObjectDetector:
         now, ref = _outline_edge(self.last, blob), _outline_edge(self.reference, blob)
         if ref > self.settings.ghost_ratio * max(now, 1.0) + 3.0:
             return True
-        start = int(self.since[blob].min())
+        counted = blob & (self.counter > 0)
+        start = int(self.since[counted].min()) if counted.any() else self.index
         x, y, w, h = cv2.boundingRect(blob.astype(np.uint8))
         x0, y0, x1, y1 = max(0, x - 4), max(0, y - 4), x + w + 4, y + h + 4
         inside = blob[y0:y1, x0:x1]
-        for taken, snapshot in self.snapshots:
-            if taken >= start:
+        # Newest first, snapshots from before the blob turned up (the sample before it may already hold an
+        # object that arrived during start-up): its look now, seen *before* something else was there, is a ghost.
+        now = np.ascontiguousarray(self.last[y0:y1, x0:x1])
+        something_else = False
+        for taken, snapshot in sorted(self.snapshots, key=lambda item: -item[0]):
+            if taken >= start - 1:
                 continue
-            crop = np.ascontiguousarray(snapshot[y0:y1, x0:x1])
-            current = self._align(crop, self.last[y0:y1, x0:x1], np.ones_like(inside))
-            structure, brightness = self._changed(current, np.ascontiguousarray(self.last[y0:y1, x0:x1]))
-            if np.mean(~(structure | brightness)[inside]) >= 0.8:
+            crop = self._align(np.ascontiguousarray(snapshot[y0:y1, x0:x1]), now, np.ones_like(inside))
+            same = np.mean(~np.logical_or(*self._changed(crop, now))[inside]) >= 0.8
+            if same and something_else:
                 return True
+            something_else |= not same
         return False
 
 

@@ -34,6 +34,46 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_users_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """One user per role for the demo site, once; passwords go to <data_dir>/demo-users.env (mode 600)."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from service.auth.models import User
+    from service.auth.users import create_user
+    from service.cli import _database_with_site
+    from service.config.site import load_site
+
+    target = settings.data_dir / "demo-users.env"
+    if target.exists():
+        print(f"demo users already exist: {target}")
+        return 0
+    site = load_site(settings.site_file)
+    people = [("admin", "admin", None), ("county", "county", None)]
+    for agency in site.agencies:
+        role = {"property_company": "property", "police_station": "police"}.get(agency.kind.value)
+        if role:
+            people.append((agency.id, role, agency.id))
+    db = _database_with_site(settings)
+    lines = []
+    try:
+        with db.session() as session:
+            for username, role, agency in people:
+                if session.scalars(select(User).where(User.username == username)).first() is not None:
+                    print(f"user {username!r} exists already: skipped", file=sys.stderr)
+                    continue
+                password = secrets.token_urlsafe(12)
+                create_user(session, username, password, role, agency, display_name=username)
+                lines.append(f"{username}={password}  # {role}{' ' + agency if agency else ''}")
+    finally:
+        db.dispose()
+    target.write_text("\n".join(lines) + "\n")
+    target.chmod(0o600)
+    print(f"demo users written to {target} (log in at /web/login):\n" + "\n".join(lines))
+    return 0
+
+
 def cmd_export_labelled(args: argparse.Namespace, settings: Settings) -> int:
     from service.store.db import Database
     from service.store.evidence import EvidenceStore
@@ -64,6 +104,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--name", help="display name")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(func=cmd_users_create)
+    users.add_parser("demo", help="one user per role for the demo site").set_defaults(func=cmd_users_demo)
 
     export = sub.add_parser("export", help="export data").add_subparsers(dest="export_command", required=True)
     labelled = export.add_parser("labelled", help="confirmed/dismissed hazards as labelled training examples")

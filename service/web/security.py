@@ -57,7 +57,7 @@ class SessionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith("/web/static/"):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -88,7 +88,8 @@ def test_lifecycle_actions_by_role_and_illegal_transitions(harness: Harness) -> 
         == "acknowledged"
     )
     assert harness.client.post(f"{url}/acknowledge", headers=property_key).status_code == 409
-    assert harness.client.post(f"{url}/confirm", headers=police).json()["confirmed"] is True
+    confirmed = harness.client.post(f"{url}/confirm", headers=police, json={"severity": "major"}).json()
+    assert confirmed["confirmed"] is True and confirmed["severity"] == "major"
     done = harness.client.post(f"{url}/rectify", headers=property_key, json={"note": "car towed"}).json()
     assert done["status"] == "rectified" and done["closed_at"]
     assert [h["action"] for h in done["history"]] == ["opened", "acknowledged", "confirmed", "rectified"]

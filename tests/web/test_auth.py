@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -135,9 +136,13 @@ def test_clearway_users_create(site: Harness, monkeypatch: pytest.MonkeyPatch, c
         assert main([*argv[:3], "zhang", *argv[4:]]) == 2
         monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-password\n"))
         assert main(["users", "create", "--username", "x", "--role", "property", "--password-stdin"]) == 2
+        assert main(["users", "demo"]) == 0
+        demo = (site.settings.data_dir / "demo-users.env").read_text()
+        password = re.search(r"^pm-lanting=(\S+)", demo, re.M).group(1)
     finally:
         get_settings.cache_clear()
     assert csrf_of_login(site, "li.wei", "a-long-enough-password")
+    assert csrf_of_login(site, "pm-lanting", password)
 
 
 def csrf_of_login(h: Harness, username: str, password: str) -> str:

@@ -10,7 +10,7 @@ from service.config.site import ZoneType
 from service.web.config import LANGUAGES
 from service.web.i18n import catalogue
 from service.web.pages import WEB_DIR
-from service.web.routes.hazard import PAGE_ACTIONS
+from service.web.routes.hazard import ERRORS, PAGE_ACTIONS
 from service.web.views import STATUSES
 
 TEMPLATES = WEB_DIR / "templates"
@@ -30,7 +30,7 @@ def used_keys() -> set[str]:
     keys |= {f"zone.{z.value}" for z in ZoneType} | {f"reason.{r}" for r in DISMISS_REASONS}
     keys |= {f"category.{c}" for c in ("vehicle", "two_wheeler", "clutter")} | {f"role.{r}" for r in USER_ROLES}
     keys |= {f"done.{a}" for a in (*PAGE_ACTIONS, "photo")} | {f"lang.{code}" for code in LANGUAGES}
-    keys |= {f"error.action.{e}" for e in ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid")}
+    keys |= {f"error.action.{e}" for e in ERRORS}
     return keys
 
 

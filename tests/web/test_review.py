@@ -51,8 +51,37 @@ def test_queue_counts_filters_orders_and_pages(site: Harness) -> None:
         assert ids_on(site.client.get(f"/web/hazards?{query}").text) == expected, query
 
 
+def delivered(h: Harness, hazard_id: int, agency: str) -> None:
+    """A delivery outbox row as the dispatcher leaves it after sending (shown per recipient)."""
+    from service.delivery.models import Delivery
+    from service.store.db import utcnow
+
+    with h.client.app.state.services.db.session() as session:
+        history = session.scalars(select(m.HazardHistory).where(m.HazardHistory.hazard_id == hazard_id)).first()
+        now = utcnow()
+        session.add(
+            Delivery(
+                idempotency_key=f"test-{hazard_id}-{agency}",
+                hazard_id=hazard_id,
+                history_id=history.id,
+                event="opened",
+                agency_id=agency,
+                agency_kind="property_company",
+                channel="email-duty",
+                channel_type="email",
+                status="delivered",
+                attempts=1,
+                next_attempt_at=now,
+                expires_at=now,
+                delivered_at=now,
+                payload={},
+            )
+        )
+
+
 def test_hazard_page_shows_evidence_frames_recipients_history(site: Harness) -> None:
     hazard_id = open_hazard(site)
+    delivered(site, hazard_id, "pm-lanting")
     login(site.client, "police")
     page = site.client.get(f"/web/hazards/{hazard_id}")
     assert page.status_code == 200
@@ -64,6 +93,7 @@ def test_hazard_page_shows_evidence_frames_recipients_history(site: Harness) -> 
     assert 'class="ov-box"' in html and 'class="ov-zone"' in html  # our overlay, usable on the original
     assert "兰亭物业 Lanting Property Services" in html and "城关派出所 Chengguan Police Station" in html
     assert "5 分钟" in html  # duration: first seen 08:00, flagged 08:05
+    assert "已送达</span> 立案 · email-duty" in html  # delivery status per recipient, from the outbox
     assert 'id="form-confirm"' in html and 'id="form-dismiss"' in html
     for frame_id in frames:
         image = site.client.get(f"/web/frames/{frame_id}")

@@ -147,6 +147,9 @@ def get_evidence(
 class ActionBody(BaseModel):
     note: str = Field(default="", max_length=2000)
     reason: Literal[DISMISS_REASONS] | None = None  # type: ignore[valid-type]
+    severity: Literal["minor", "major"] | None = Field(
+        default=None, description="confirm only: grade the hazard (major goes up the escalation ladder)"
+    )
 
 
 ACTIONS: dict[str, tuple[str | None, tuple[str, ...]]] = {
@@ -186,7 +189,10 @@ def act_on_hazard(
                 if hazard.status in ("dismissed", "cleared"):
                     raise IllegalTransitionError(f"hazard {hazard.id} is {hazard.status}; it cannot be confirmed")
                 hazard.confirmed = True
-                record(session, hazard, "confirmed", who.actor, body.note)
+                if body.severity is not None:
+                    hazard.severity = body.severity
+                note = f"severity {hazard.severity}" + (f": {body.note}" if body.note else "")
+                record(session, hazard, "confirmed", who.actor, note)
             else:
                 transition(session, hazard, to_status, who.actor, body.note)
         except IllegalTransitionError as exc:

@@ -18,6 +18,7 @@ from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camer
 from service.store import models as m
 from service.store.site_overrides import StaleEditError, current_revision, save_override
 from service.web.config import WebSettings
+from service.web.counts import cached_counts
 from service.web.i18n import catalogue, language_of
 from service.web.pages import PageError, csrf_guard, person, render, web_settings
 from service.web.security import client_ip
@@ -41,7 +42,7 @@ def cameras_page(
         visible = visible_compound_ids(session, who)
         cameras = [c for c in site.cameras if visible is None or c.compound in visible]
         health = camera_health(session, cameras, web, getattr(svc, "streams", None))
-        counts = compound_counts(session, visible)
+        counts = cached_counts(("per-compound", who.role, who.agency_id), lambda: compound_counts(session, visible))
     compounds = [c for c in site.compounds if visible is None or c.id in visible]
     return render(
         request,

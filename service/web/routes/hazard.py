@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
@@ -20,11 +20,17 @@ from service.store.queries import box_in_frame, neighbour
 from service.web.config import WebSettings
 from service.web.pages import PageError, csrf_guard, person, render, web_settings
 from service.web.proof import ProofRejectedError, save_after_photo
-from service.web.views import deliveries, duration_s, names, queue_state, zone_of
+from service.web.views import QueueState, deliveries, duration_s, names, queue_state, zone_of
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note")
 NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard in the queue
+ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large")
+
+
+def _known(value: str | None, allowed: tuple[str, ...]) -> str:
+    """A message code from the query string, only if it is one of ours."""
+    return value if value in allowed else ""
 
 
 def visible_hazard(session, who: UserPrincipal, hazard_id: int) -> m.HazardEvent:
@@ -119,9 +125,9 @@ def hazard_page(
         times=times,
         history=history,
         names=names(site),
-        flash=request.query_params.get("done", ""),
-        flash_id=request.query_params.get("done_id", ""),
-        error=request.query_params.get("error", ""),
+        flash=_known(request.query_params.get("done"), (*PAGE_ACTIONS, "photo")),
+        flash_id=request.query_params.get("done_id", "") if request.query_params.get("done_id", "").isdigit() else "",
+        error=_known(request.query_params.get("error"), ERRORS),
         verified=frames["cleared"] if detail["status"] != "dismissed" else None,
     )
 
@@ -136,23 +142,18 @@ async def act(
     web: WebSettings = Depends(web_settings),
 ) -> RedirectResponse:
     """Form posts for every action; the result is shown on the page the browser is sent to next."""
+    if action not in (*PAGE_ACTIONS, "photo"):
+        raise PageError(404, "error.not_found")
     form = await request.form(max_files=2, max_fields=20)
     state = queue_state(dict(parse_qsl(str(form.get("queue", ""))[:2000])), web)
     back = f"/web/hazards/{hazard_id}?{state.query()}"
+    photo = form.get("photo")
+    has_photo = photo is not None and not isinstance(photo, str) and bool(photo.filename)
     if action == "photo":
-        upload = form.get("photo")
-        if upload is None or isinstance(upload, str):
+        if not has_photo:
             return RedirectResponse(f"{back}&error=photo_missing", status_code=303)
-        data = await upload.read(svc.settings.max_upload_bytes + 1)
-        try:
-            await run_in_threadpool(save_after_photo, svc, who, hazard_id, data, available)
-        except ProofRejectedError as exc:
-            return RedirectResponse(f"{back}&error={exc.reason}", status_code=303)
-        except HTTPException:
-            raise PageError(404, "error.not_found") from None
-        return RedirectResponse(f"{back}&done=photo", status_code=303)
-    if action not in PAGE_ACTIONS:
-        raise PageError(404, "error.not_found")
+        problem = await _save_photo(svc, who, hazard_id, photo)
+        return RedirectResponse(f"{back}&{f'error={problem}' if problem else 'done=photo'}", status_code=303)
     try:
         body = ActionBody(note=str(form.get("note", "")), reason=form.get("reason") or None)
     except ValidationError:
@@ -164,18 +165,31 @@ async def act(
             raise PageError(404, "error.not_found") from None
         code = {403: "forbidden", 409: "conflict", 422: "invalid"}.get(exc.status_code, "invalid")
         return RedirectResponse(f"{back}&error={code}", status_code=303)
-    photo = form.get("photo")
-    if action == "rectify" and photo is not None and not isinstance(photo, str) and photo.filename:
-        data = await photo.read(svc.settings.max_upload_bytes + 1)
-        try:
-            await run_in_threadpool(save_after_photo, svc, who, hazard_id, data, available)
-        except ProofRejectedError as exc:
-            return RedirectResponse(f"{back}&done=rectify&error={exc.reason}", status_code=303)
+    if action == "rectify" and has_photo:
+        problem = await _save_photo(svc, who, hazard_id, photo)
+        if problem:
+            return RedirectResponse(f"{back}&done=rectify&done_id={hazard_id}&error={problem}", status_code=303)
     if action in NEXT_AFTER:
-        with svc.db.session() as session:
-            following = neighbour(session, who, state.filters, state.order, hazard_id, 1)
+        following = await run_in_threadpool(_next_in_queue, svc, who, state, hazard_id)
         if following is not None:
             return RedirectResponse(
                 f"/web/hazards/{following}?{state.query(done=action, done_id=hazard_id)}", status_code=303
             )
     return RedirectResponse(f"{back}&done={action}&done_id={hazard_id}", status_code=303)
+
+
+async def _save_photo(svc: Services, who: UserPrincipal, hazard_id: int, upload: UploadFile) -> str | None:
+    """Store an after photo; the error code to show, or None."""
+    data = await upload.read(svc.settings.max_upload_bytes + 1)
+    try:
+        await run_in_threadpool(save_after_photo, svc, who, hazard_id, data, available)
+    except ProofRejectedError as exc:
+        return exc.reason
+    except HTTPException:
+        raise PageError(404, "error.not_found") from None
+    return None
+
+
+def _next_in_queue(svc: Services, who: UserPrincipal, state: QueueState, hazard_id: int) -> int | None:
+    with svc.db.session() as session:
+        return neighbour(session, who, state.filters, state.order, hazard_id, 1)

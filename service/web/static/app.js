@@ -61,6 +61,9 @@
   }
 
   function queuePage() {
+    const filters = document.getElementById("filter-box");
+    const narrow = window.matchMedia("(max-width: 640px)").matches;
+    if (filters && narrow && !filters.querySelector(".badge")) filters.open = false; // phones: list first
     const list = document.getElementById("queue");
     if (!list) return;
     const items = Array.from(list.querySelectorAll(".qitem"));

@@ -354,6 +354,7 @@
     }
     if (response.ok) {
       revision = body.revision;
+      $("revision-label").textContent = t("editor.revision", { n: revision });
       saved = clone({ zones, masks });
       dirty = false;
       invalid = new Set();
