@@ -27,7 +27,7 @@ datasets/static_sequences.py (see datasets/README.md for the figures):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 
 import cv2
@@ -298,17 +298,31 @@ class StaticObjectDetector:
         self.snapshots = [*self.snapshots, (self.index, grey.copy())][-self.settings.max_snapshots :]
 
     def _learn_start(self, grey: np.ndarray) -> None:
-        """Start-up: the reference is the per-pixel median of the first samples, so passers-by vanish from it."""
+        """Start-up: the reference is the consensus of the first samples, so passers-by vanish from it."""
         self._snapshot(grey)
         if self.reference is None:
             self._start(grey)
             self.bootstrap = [grey]
         else:
             self.bootstrap.append(self._align(grey, self.bootstrap[0], self._fit_region))
-            self.reference = np.median(np.stack(self.bootstrap), axis=0).astype(np.float32)
+            self.reference = _consensus(self.bootstrap, self._same)
             self.previous, self.last = grey, self.reference.copy()
         if len(self.bootstrap) >= self.settings.bootstrap_samples:
             self.bootstrap = []
+
+    def _same(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        import os
+        mode = os.environ.get("CONS", "int")
+        spread = float(np.subtract(*np.percentile(b[self.region][::4], [95, 5])))
+        tol = max(2.0, float(os.environ.get("TOL", "0.08")) * spread)
+        close = cv2.blur(np.abs(a - b), (5, 5)) < tol
+        if mode == "int":
+            return close
+        structure, _ = self._changed(a, b)
+        k = (self.settings.window, self.settings.window)
+        ratio = (cv2.blur(a, k) + 8) / (cv2.blur(b, k) + 8)
+        shaded = ~structure & (ratio > 0.55) & (ratio < 1.8)
+        return close | shaded
 
     def _rebase(self, grey: np.ndarray) -> None:
         """Global scene change: the current frame is the new reference; carry what was static until then."""
@@ -381,6 +395,28 @@ class StaticObjectDetector:
                 return True
             something_else |= not same
         return False
+
+
+def _consensus(samples: list[np.ndarray], same: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per pixel, the look most samples agree on (`same`: the detector's own change test, so drifting shadows
+    agree), averaged over the samples that agree.
+
+    A plain median fails when passers-by cover a spot in most samples (busy pavement): their looks differ from
+    each other, while the empty ground looks the same every time it shows. Without agreement: the median.
+    """
+    stack = np.stack(samples).astype(np.float32)
+    n = len(stack)
+    agree = np.zeros((n, n, *stack.shape[1:]), bool)
+    for i in range(n):
+        for j in range(i + 1, n):
+            agree[i, j] = agree[j, i] = same(stack[i], stack[j])
+    support = agree.sum(axis=1)
+    best = np.argmax(support, axis=0)
+    rows, cols = np.indices(best.shape)
+    members = agree[best, :, rows, cols].transpose(2, 0, 1) | (np.arange(n)[:, None, None] == best)
+    mean = (stack * members).sum(axis=0) / members.sum(axis=0)
+    median = np.median(stack, axis=0)
+    return np.where(support.max(axis=0) > 0, mean, median).astype(np.float32)
 
 
 def _outline_edge(image: np.ndarray, blob: np.ndarray) -> float:

@@ -120,7 +120,9 @@ def test_actions_follow_the_api_rules_and_triage_moves_on(site: Harness) -> None
     csrf = login(site.client, "police")
     response = act(site, csrf, ids[4], "confirm")
     assert response.status_code == 303 and response.headers["location"].startswith(f"/web/hazards/{ids[3]}?")
-    assert detail(site, ids[4])["confirmed"] is True
+    assert detail(site, ids[4])["confirmed"] is True and detail(site, ids[4])["severity"] == "minor"
+    act(site, csrf, ids[1], "confirm", severity="major")  # the page's "confirm as major" button
+    assert detail(site, ids[1])["severity"] == "major"
     assert "error=invalid" in act(site, csrf, ids[3], "dismiss").headers["location"]  # a reason is required
     assert act(site, csrf, ids[3], "dismiss", reason="duplicate", note="same car as #5").status_code == 303
     assert detail(site, ids[3])["dismiss_reason"] == "duplicate: same car as #5"
@@ -221,7 +223,7 @@ def test_evidence_views_and_actions_are_audited_not_in_history(site: Harness) ->
         ]
         history = [h.action for h in session.scalars(select(m.HazardHistory))]
     assert ("police:ps", "api", "evidence.view", "original") in rows
-    assert ("police:ps", "api", "hazard.confirm", "") in rows
+    assert ("police:ps", "api", "hazard.confirm", "severity minor") in rows
     assert ("police:police", "web", "evidence.view", "annotated") in rows
     assert ("police:police", "web", "hazard.note", "checked on site") in rows
     assert any(r[2] == "login" for r in rows)

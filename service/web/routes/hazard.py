@@ -155,7 +155,9 @@ async def act(
         problem = await _save_photo(svc, who, hazard_id, photo)
         return RedirectResponse(f"{back}&{f'error={problem}' if problem else 'done=photo'}", status_code=303)
     try:
-        body = ActionBody(note=str(form.get("note", "")), reason=form.get("reason") or None)
+        body = ActionBody(
+            note=str(form.get("note", "")), reason=form.get("reason") or None, severity=form.get("severity") or None
+        )
     except ValidationError:
         return RedirectResponse(f"{back}&error=invalid", status_code=303)
     try:

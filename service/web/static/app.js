@@ -48,6 +48,9 @@
       else if (key === "c") {
         const form = document.getElementById("form-confirm");
         if (form) form.requestSubmit(); else handled = false;
+      } else if (key === "m") {
+        const major = document.getElementById("do-confirm-major");
+        if (major) major.form.requestSubmit(major); else handled = false;
       } else if (key === "d") {
         const reason = document.getElementById("dismiss-reason");
         if (reason) { reason.scrollIntoView({ block: "center" }); reason.focus(); } else handled = false;
