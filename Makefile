@@ -18,6 +18,7 @@ model: $(MODEL)
 
 run: setup model
 	$(BIN)/clearway keys demo
+	$(BIN)/clearway users demo
 	$(BIN)/clearway serve --host 127.0.0.1 --port 8000
 
 test: setup model

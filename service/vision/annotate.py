@@ -30,6 +30,10 @@ CATEGORY_COLOURS = {
 HIGHLIGHT = (0, 0, 255)
 
 
+def _text_width(text: str, scale: float) -> int:
+    return cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, round(scale * 2)))[0][0]
+
+
 def _label(image: np.ndarray, text: str, origin: tuple[int, int], colour: tuple[int, int, int], scale: float) -> None:
     thickness = max(1, round(scale * 2))
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
@@ -75,7 +79,10 @@ def annotate(
         part for part in (captured_at.strftime("%Y-%m-%d %H:%M:%S UTC") if captured_at else "", caption) if part
     )
     if footer:
-        _label(out, footer, (4, height - 4), (40, 40, 40), scale * 0.8)
+        footer_scale = scale * 0.8
+        while footer_scale > 0.3 and _text_width(footer, footer_scale) > width - 12:
+            footer_scale *= 0.9  # shrink to fit the frame rather than cut the caption off
+        _label(out, footer, (4, height - 4), (40, 40, 40), footer_scale)
     return out
 
 
