@@ -31,7 +31,7 @@ import numpy as np
 import uvicorn
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("decode", "queue_wait", "inference", "zones_dwell", "database", "evidence")
+STAGES = ("decode", "queue_wait", "inference", "static_objects", "zones_dwell", "database", "evidence")
 
 
 def photos() -> list[np.ndarray]:

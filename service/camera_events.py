@@ -45,15 +45,26 @@ def handle_offline_event(db: Database, site: Site, event: OfflineEvent) -> int |
             return active.id
         hazard = m.HazardEvent(
             engine_key=f"{offline_key(camera.id)}/{event.down_since.isoformat()}",
-            kind="camera_offline", camera_id=camera.id, compound_id=compound.id, zone_key="*",
-            zone_type="camera", category="camera", class_name="camera_offline", confidence=1.0, box=[],
-            first_seen_at=event.down_since, opened_at=event.at, last_seen_at=event.at,
+            kind="camera_offline",
+            camera_id=camera.id,
+            compound_id=compound.id,
+            zone_key="*",
+            zone_type="camera",
+            category="camera",
+            class_name="camera_offline",
+            confidence=1.0,
+            box=[],
+            first_seen_at=event.down_since,
+            opened_at=event.at,
+            last_seen_at=event.at,
         )
         session.add(hazard)
         session.flush()
         session.add(
             m.HazardRecipient(
-                hazard_id=hazard.id, agency_id=compound.property_company, agency_kind="property_company",
+                hazard_id=hazard.id,
+                agency_id=compound.property_company,
+                agency_kind="property_company",
                 reason="camera offline",
             )
         )

@@ -147,6 +147,9 @@ def cmd_site_check(args: argparse.Namespace, settings: Settings) -> int:
     zones = sum(len(c.zones) for c in site.cameras)
     counts = f"{len(site.agencies)} agencies, {len(site.compounds)} compounds, {len(site.cameras)} cameras"
     print(f"ok: {counts}, {zones} zones")
+    for camera in site.cameras:
+        if camera.calibration is not None:
+            print(f"  {camera.id}: ground calibration, {camera.calibration.report()}")
     return 0
 
 

@@ -1,8 +1,10 @@
 """The one place that wires Frame -> vision -> hazards -> store (-> delivery, through the outbox).
 
 `Pipeline.process` runs in a worker thread (never on the event loop). Per camera, frames are applied one
-at a time under a lock, and the dwell state, frame row, detections, hazard changes, evidence hashes and
-history are committed in one transaction: a crash loses at most the frame in flight, never half a hazard.
+at a time under a lock: the static-object model learns the frame and adds unknown objects to the detector's
+(service/static_scene.py), then the dwell state, frame row, detections, hazard changes, evidence
+hashes and history are committed in one transaction: a crash loses at most the frame in flight, never half
+a hazard. Fire lanes of calibrated cameras get their clear width measured on every hazard change.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,16 +23,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.config.site import Camera, Site
-from service.hazards.engine import CameraState, HazardChange, HazardEngine, Tuning
+from service.hazards.engine import CameraState, HazardChange, HazardEngine, Observation, Tuning
+from service.hazards.lane_width import lane_clear_width
 from service.hazards.routing import recipients_for
 from service.inference import InferencePool
 from service.metrics import Metrics
+from service.static_scene import StaticScenes
 from service.store import models as m
 from service.store.db import Database
 from service.store.evidence import EvidenceStore
+from service.store.hazard_evidence import is_png, save_hazard_evidence
 from service.store.lifecycle import ACTIVE, record, transition
 from service.store.site_sync import sync_site
-from service.vision.annotate import annotate, encode_jpeg, thumbnail
+from service.vision.annotate import encode_jpeg
+from service.vision.clear_width import ClearWidthResult, severity_for
 from service.vision.types import Detections, Frame
 
 log = logging.getLogger("clearway.pipeline")
@@ -80,6 +86,7 @@ class Pipeline:
         self._locks_guard = threading.Lock()
         self.site = site
         self.engines: dict[str, HazardEngine] = {}
+        self.static = StaticScenes(db)
         self.site_listeners: list[Callable[[Site], None]] = []  # e.g. the RTSP supervisor
         self.apply_site(site)
 
@@ -92,6 +99,8 @@ class Pipeline:
         for camera in site.cameras:
             old = self.engines.get(camera.id)
             engines[camera.id] = old if old and old.camera == camera else HazardEngine(camera, self.tuning)
+        with self._all_camera_locks(site):
+            self.static.apply_site(site)
         self.site, self.engines = site, engines
         for listener in self.site_listeners:
             listener(site)
@@ -105,6 +114,30 @@ class Pipeline:
             lock = self._locks.setdefault(camera_id, threading.Lock())
         with lock:
             yield
+
+    @contextmanager
+    def _all_camera_locks(self, site: Site) -> Iterator[None]:
+        """Every camera's lock, in a fixed order (no deadlock): no frame is mid-way while models are swapped."""
+        with ExitStack() as stack:
+            for camera_id in sorted({c.id for c in site.cameras} | set(self.engines)):
+                stack.enter_context(self._camera_lock(camera_id))
+            yield
+
+    # --- operator actions on the static-object model ---------------------------------------------------
+    def clear_reference(self, camera_id: str) -> bool:
+        """ "This is the clear reference": the camera's latest sample becomes the empty scene."""
+        with self._camera_lock(camera_id):
+            return self.static.clear_reference(camera_id)
+
+    def confirm_zone_clear(self, camera_id: str, zone_id: str) -> bool:
+        """The zone was confirmed clear: what it shows now is learned as empty."""
+        with self._camera_lock(camera_id):
+            return self.static.confirm_zone_clear(camera_id, zone_id)
+
+    def close(self) -> None:
+        """Keep what the static models learned since their last save."""
+        with self._all_camera_locks(self.site):
+            self.static.save_all()
 
     # --- processing ----------------------------------------------------------------------------------
     def process(self, frame: Frame) -> FrameResult:
@@ -127,39 +160,13 @@ class Pipeline:
         self.metrics.inference_seconds.observe(inference_ms / 1000)
 
         frame_id = uuid.uuid4().hex
-        with self._camera_lock(frame.camera_id), self._timed(timings, "database"), self.db.session() as session:
-            state_row = session.get(m.CameraState, frame.camera_id)
-            state = CameraState.from_json(state_row.state if state_row else None)
-            with self._timed(timings, "zones_dwell"):
-                observation = self.engines[frame.camera_id].observe(
-                    state, frame.captured_at, detections, frame_id, frame.width, frame.height
+        with self._camera_lock(frame.camera_id):
+            with self._timed(timings, "static_objects"):
+                detections = self.static.step(frame, detections)
+            with self._timed(timings, "database"), self.db.session() as session:
+                hazards, observation = self._apply(
+                    session, frame, frame_id, sha, encoded, detections, inference_ms, timings
                 )
-            record_row = m.FrameRecord(
-                id=frame_id,
-                camera_id=frame.camera_id,
-                captured_at=frame.captured_at,
-                source=frame.source,
-                sha256=sha,
-                width=frame.width,
-                height=frame.height,
-                late=observation.late,
-                inference_ms=inference_ms,
-            )
-            with self._timed(timings, "evidence"):
-                if observation.any_in_zone or any(c.kind in ("opened", "cleared") for c in observation.changes):
-                    stored = self.evidence.save(self._frame_path(frame, frame_id), encoded)
-                    record_row.image_path = stored.relative_path
-            session.add(record_row)
-            session.flush()
-            self._store_detections(session, frame_id, observation.detections, observation.zones_of)
-            hazards = [
-                self._apply_change(session, change, frame, frame_id, encoded, timings) for change in observation.changes
-            ]
-            if not observation.late:
-                if state_row is None:
-                    session.add(m.CameraState(camera_id=frame.camera_id, state=state.to_json()))
-                else:
-                    state_row.state = state.to_json()
         self.metrics.frames_accepted.labels(camera=frame.camera_id, source=frame.source).inc()
         for name, value in timings.items():
             self.metrics.stage_seconds.labels(stage=name).observe(value / 1000)
@@ -175,6 +182,55 @@ class Pipeline:
             hazards=hazards,
             timings_ms=timings,
         )
+
+    def _apply(
+        self,
+        session: Session,
+        frame: Frame,
+        frame_id: str,
+        sha: str,
+        encoded: bytes,
+        detections: Detections,
+        inference_ms: float,
+        timings: dict[str, float],
+    ) -> tuple[list[dict], Observation]:
+        """Dwell, frame row, detections, hazard changes and state: all in the caller's transaction."""
+        state_row = session.get(m.CameraState, frame.camera_id)
+        state = CameraState.from_json(state_row.state if state_row else None)
+        with self._timed(timings, "zones_dwell"):
+            observation = self.engines[frame.camera_id].observe(
+                state, frame.captured_at, detections, frame_id, frame.width, frame.height
+            )
+        record_row = m.FrameRecord(
+            id=frame_id,
+            camera_id=frame.camera_id,
+            captured_at=frame.captured_at,
+            source=frame.source,
+            sha256=sha,
+            width=frame.width,
+            height=frame.height,
+            late=observation.late,
+            inference_ms=inference_ms,
+        )
+        with self._timed(timings, "evidence"):
+            if observation.any_in_zone or any(c.kind in ("opened", "cleared") for c in observation.changes):
+                stored = self.evidence.save(self._frame_path(frame, frame_id), encoded)
+                record_row.image_path = stored.relative_path
+        session.add(record_row)
+        session.flush()
+        self._store_detections(session, frame_id, observation.detections, observation.zones_of)
+        widths = _WidthCache(self.site.camera(frame.camera_id), observation, (frame.width, frame.height))
+        hazards = [
+            self._apply_change(session, change, frame, frame_id, encoded, timings, widths)
+            for change in observation.changes
+        ]
+        if not observation.late:
+            if state_row is None:
+                session.add(m.CameraState(camera_id=frame.camera_id, state=state.to_json()))
+            else:
+                state_row.state = state.to_json()
+        self.static.save_if_due(session, frame.camera_id)
+        return hazards, observation
 
     @contextmanager
     def _timed(self, timings: dict[str, float], name: str) -> Iterator[None]:
@@ -192,7 +248,7 @@ class Pipeline:
 
     @staticmethod
     def _frame_path(frame: Frame, frame_id: str) -> str:
-        suffix = "png" if frame.encoded is not None and frame.encoded[:4] == b"\x89PNG" else "jpg"
+        suffix = "png" if frame.encoded is not None and is_png(frame.encoded) else "jpg"
         return f"frames/{frame.camera_id}/{frame.captured_at:%Y-%m-%d}/{frame_id}.{suffix}"
 
     @staticmethod
@@ -223,12 +279,14 @@ class Pipeline:
         frame_id: str,
         encoded: bytes,
         timings: dict[str, float],
+        widths: _WidthCache,
     ) -> dict:
         self.metrics.hazard_changes.labels(kind=change.kind).inc()
         camera = self.site.camera(change.camera_id)
         assert camera is not None
         zone = next(z for z in camera.zones if z.id == change.zone_id)
         hazard = session.scalars(select(m.HazardEvent).where(m.HazardEvent.engine_key == change.key)).first()
+        width = widths.get(zone.id) if change.kind in ("opened", "updated") else None
         if change.kind == "opened" and hazard is None:
             hazard = m.HazardEvent(
                 engine_key=change.key,
@@ -246,10 +304,11 @@ class Pipeline:
                 first_frame_id=change.first_frame_id,
                 latest_frame_id=frame_id,
             )
+            self._grade(hazard, width, camera.min_clear_width_m)
             session.add(hazard)
             session.flush()
             with self._timed(timings, "evidence"):
-                self._store_evidence(session, hazard, camera, frame, encoded, change)
+                save_hazard_evidence(session, self.evidence, hazard, camera, frame, encoded, change, width)
             for recipient in recipients_for(self.site, camera.compound, zone.type.value, change.category):
                 session.add(
                     m.HazardRecipient(
@@ -261,14 +320,21 @@ class Pipeline:
                 )
             session.flush()
             dwell = (change.at - change.first_seen_at).total_seconds()
-            record(
-                session, hazard, "opened", "system", f"{change.class_name} in {zone.id} for {dwell:.0f} s", None, "open"
-            )
+            note = f"{change.class_name} in {zone.id} for {dwell:.0f} s"
+            if width is not None:
+                note += f"; clear width {width.width_m:.2f} m (minimum {camera.min_clear_width_m:.1f} m)"
+            record(session, hazard, "opened", "system", note, None, "open")
         elif hazard is not None and change.kind == "updated":
             hazard.last_seen_at = change.at
             hazard.box = list(change.box)
             hazard.confidence = change.confidence
             hazard.latest_frame_id = frame_id
+            before = hazard.severity
+            self._grade(hazard, width, camera.min_clear_width_m)
+            if hazard.severity != before:
+                assert width is not None
+                note = f"clear width {width.width_m:.2f} m (minimum {camera.min_clear_width_m:.1f} m)"
+                record(session, hazard, "severity", "system", f"{before} -> {hazard.severity}: {note}")
         elif hazard is not None and change.kind == "cleared":
             hazard.cleared_frame_id = frame_id  # the frame that shows the zone clear ("verified by camera")
             if hazard.status in ACTIVE:  # a hazard already rectified keeps its status, gains the proof
@@ -282,59 +348,39 @@ class Pipeline:
             "zone": zone.id,
             "zone_type": zone.type.value,
             "category": change.category,
+            "severity": hazard.severity,
+            "clear_width_m": hazard.clear_width_m,
         }
 
-    def _store_evidence(
-        self,
-        session: Session,
-        hazard: m.HazardEvent,
-        camera: Camera,
-        frame: Frame,
-        encoded: bytes,
-        change: HazardChange,
-    ) -> None:
-        zone = next(z for z in camera.zones if z.id == change.zone_id)
-        dwell = (change.at - change.first_seen_at).total_seconds()
-        caption = f"{zone.type.value} {zone.id}: {change.class_name} for {dwell:.0f}s"
-        picture = annotate(
-            frame.image,
-            [(zone.id, zone.type.value, zone.polygon)],
-            Detections.empty(),
-            frame.captured_at,
-            highlight=change.box,
-            caption=caption,
-        )
-        annotated = encode_jpeg(picture)
-        base = f"hazards/{hazard.id}"
-        files = {
-            "original": (self.evidence.save(f"{base}/original{self._suffix(encoded)}", encoded), self._media(encoded)),
-            "annotated": (self.evidence.save(f"{base}/annotated.jpg", annotated), "image/jpeg"),
-            "thumbnail": (
-                self.evidence.save(f"{base}/thumbnail.jpg", encode_jpeg(thumbnail(picture), 80)),
-                "image/jpeg",
-            ),
-        }
-        for kind, (stored, media) in files.items():
-            session.add(
-                m.Evidence(
-                    hazard_id=hazard.id,
-                    kind=kind,
-                    frame_id=hazard.latest_frame_id,
-                    path=stored.relative_path,
-                    media_type=media,
-                    sha256=stored.sha256,
-                    size_bytes=stored.size_bytes,
-                )
-            )
-
     @staticmethod
-    def _suffix(encoded: bytes) -> str:
-        return ".png" if encoded[:4] == b"\x89PNG" else ".jpg"
-
-    @staticmethod
-    def _media(encoded: bytes) -> str:
-        return "image/png" if encoded[:4] == b"\x89PNG" else "image/jpeg"
+    def _grade(hazard: m.HazardEvent, width: ClearWidthResult | None, minimum_m: float) -> None:
+        """Clear width below the minimum makes the hazard major. A reviewer's confirmed grade is kept."""
+        if width is None:
+            return
+        hazard.clear_width_m = round(width.width_m, 3)
+        if not hazard.confirmed:
+            hazard.severity = severity_for(width.width_m, minimum_m)
 
     def open_hazard_count(self) -> int:
         with self.db.session() as session:
             return session.scalar(select(func.count()).where(m.HazardEvent.status.in_(ACTIVE))) or 0
+
+
+class _WidthCache:
+    """Clear width per fire lane, measured at most once per frame (several hazards share one lane)."""
+
+    def __init__(self, camera: Camera | None, observation: Observation, size: tuple[int, int]) -> None:
+        self.camera, self.observation, self.size = camera, observation, size
+        self._widths: dict[str, ClearWidthResult | None] = {}
+
+    def get(self, zone_id: str) -> ClearWidthResult | None:
+        if zone_id not in self._widths:
+            zone = next((z for z in self.camera.zones if z.id == zone_id), None) if self.camera else None
+            self._widths[zone_id] = (
+                None
+                if zone is None or self.camera is None
+                else lane_clear_width(
+                    self.camera, zone, self.observation.detections, self.observation.zones_of, self.size
+                )
+            )
+        return self._widths[zone_id]

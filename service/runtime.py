@@ -53,6 +53,7 @@ class Runtime:
             self.streams.stop()  # first: it feeds the pipeline
         if self.delivery is not None:
             self.delivery.close()  # before the database: its threads use it
+        self.pipeline.close()  # saves the static-object models
         self.pipeline.pool.close()
         self.db.dispose()
 

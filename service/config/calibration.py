@@ -120,6 +120,16 @@ class GroundCalibration(BaseModel):
         self._errors = errors
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the measured points are (the fitted arrays follow from them; pydantic would compare
+        those numpy arrays element-wise and fail)."""
+        if not isinstance(other, GroundCalibration):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    def __hash__(self) -> int:
+        return hash((tuple(self.image_points), tuple(self.ground_points), self.max_error_m))
+
     @property
     def homography(self) -> np.ndarray:
         """3x3 matrix mapping normalised image (x, y, 1) to ground metres."""

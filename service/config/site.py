@@ -142,6 +142,9 @@ class Camera(StrictModel):
     masks: list[list[Point]] = Field(default_factory=list, description="Regions ignored entirely.")
     calibration: GroundCalibration | None = Field(default=None, description="Ground homography (clear width).")
     min_clear_width_m: float = Field(default=4.0, gt=0, le=50, description="Fire-lane clear width below: major.")
+    static_objects: bool = Field(
+        default=True, description="Also find unknown objects left in the zones (background model), not only YOLO's."
+    )
 
     @field_validator("masks")
     @classmethod

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.store.db import Base, utcnow
@@ -190,4 +190,17 @@ class CameraState(Base):
     __tablename__ = "camera_state"
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
     state: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaticSceneState(Base):
+    """A camera's static-object background model (compressed arrays), saved periodically and on shutdown.
+
+    Kept apart from `camera_state` because it is binary and ~0.5 MB: written every few frames, not every one.
+    """
+
+    __tablename__ = "static_scene_state"
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
+    model: Mapped[bytes] = mapped_column(LargeBinary)
+    last_captured_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

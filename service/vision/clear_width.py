@@ -6,9 +6,12 @@ box's footprint is removed from the lane, and cross-sections perpendicular to th
 The clear width of a section is its longest free interval; the lane's clear width is the minimum over sections.
 
 Footprint assumption: a box's bottom edge is where the object touches the ground, nearest to the camera.
-That edge is projected to the ground and extruded *away from the camera* by `footprint_depth_m` (default
-1.0 m: a pile of boxes, a cart, a scooter seen side-on). The object's true depth behind its front edge is not
-visible, so this is a documented guess; pass a larger depth for vehicles (e.g. 4.5 m for a car).
+That edge is projected to the ground and extruded along the line of sight (the image column's direction on
+the ground), away from the camera, by `footprint_depth_m` (default 1.0 m: a pile of boxes, a cart, a scooter
+seen side-on): what the object covers lies behind its silhouette's bottom edge as seen from the camera. The
+true depth is not visible, so this is a documented guess; pass a larger depth for vehicles (4.5 m for a car).
+Measured on the known-geometry tests: within 0.1 m for boxes seen straight on; seen 12 degrees aside, the
+box's bottom edge spans more ground than the object, so the width errs low (4.24 m for 4.5, 2.46 for 3.0).
 
 The free width between two sections varies linearly, so its minimum lies at a breakpoint: the sections are
 cut at every vertex of the lane and of the footprints (projected onto the axis), plus a regular grid.
@@ -58,20 +61,20 @@ def severity_for(width_m: float | None, minimum_m: float = 4.0) -> Severity:
 def box_footprint(
     xyxy: Sequence[float], calibration: GroundCalibration, image_size: tuple[int, int], depth_m: float
 ) -> Polygon | None:
-    """Ground polygon of one box: its bottom edge projected, extruded away from the camera by `depth_m`."""
+    """Ground polygon of one box: its bottom edge projected, extruded by `depth_m` along the line of sight."""
     x1, _, x2, y2 = (float(v) for v in xyxy)
     bottom = calibration.to_ground(np.array([[x1, y2], [x2, y2]]), image_size)
     probe = calibration.to_ground(np.array([[(x1 + x2) / 2, y2], [(x1 + x2) / 2, y2 - 2.0]]), image_size)
     if np.any(np.isnan(bottom)) or np.any(np.isnan(probe)):
         return None  # at or above the horizon: no ground contact to measure
-    away = probe[1] - probe[0]
+    a, b = bottom
+    if np.hypot(*(b - a)) < 1e-6:
+        return None
+    away = probe[1] - probe[0]  # the image column's direction on the ground: along the line of sight
     norm = float(np.hypot(*away))
     if norm < 1e-9:
         return None
     away = away / norm * depth_m
-    a, b = bottom
-    if np.hypot(*(b - a)) < 1e-6:
-        return None
     poly = Polygon([a, b, b + away, a + away])
     return poly if poly.is_valid and poly.area > 0 else poly.buffer(0)
 
@@ -171,8 +174,9 @@ def narrowest_clear_width(
         return None
 
     ends_img = calibration.to_image(best_ends, image_size)
-    footprints_img = [calibration.to_image(np.asarray(f.exterior.coords), image_size) for f in footprints
-                      if isinstance(f, Polygon)]
+    footprints_img = [
+        calibration.to_image(np.asarray(f.exterior.coords), image_size) for f in footprints if isinstance(f, Polygon)
+    ]
     return ClearWidthResult(
         width_m=float(best_width),
         lane_width_m=float(lane_width),

@@ -46,10 +46,18 @@ def draw_clear_width(
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, max(1, thickness - 1))
     mid = (p1 + p2) / 2
     x = int(np.clip(mid[0] - tw / 2, 0, max(0, width - tw - 4)))
-    y = int(np.clip(mid[1] - 10 * scale, th + base + 2, height - 2))
+    above = min(p1[1], p2[1]) - abs(tick[1]) - 6 * scale  # label clear of the line and its ticks
+    below = max(p1[1], p2[1]) + abs(tick[1]) + th + base + 6 * scale
+    y = int(above if above - th - base - 2 >= 0 else min(below, height - 2))
     cv2.rectangle(image, (x, y - th - base - 2), (x + tw + 4, y + 2), colour, -1)
     cv2.putText(
-        image, text, (x + 2, y - base + 1), cv2.FONT_HERSHEY_SIMPLEX, font_scale, (255, 255, 255),
-        max(1, thickness - 1), cv2.LINE_AA,
+        image,
+        text,
+        (x + 2, y - base + 1),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        (255, 255, 255),
+        max(1, thickness - 1),
+        cv2.LINE_AA,
     )
     return image

@@ -30,7 +30,8 @@ class Harness:
 def make_harness(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Harness]]:
     clients: list[TestClient] = []
 
-    def build(**overrides: object) -> Harness:
+    def build(keys: Callable[[object], dict[str, str]] | None = None, **overrides: object) -> Harness:
+        """`keys(session)` makes the API keys for another site than the demo site."""
         options: dict = {"max_upload_bytes": 1024 * 1024} | overrides
         settings = Settings(data_dir=tmp_path / "data", database_url=database_url, **options)
         detector = ScriptedDetector()
@@ -39,7 +40,11 @@ def make_harness(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Ha
         clients.append(client)
         runtime = client.app.state.services
         with runtime.db.session() as session:
-            keys = {
+            made = keys(session) if keys is not None else None
+        if made is not None:
+            return Harness(client, detector, settings, made)
+        with runtime.db.session() as session:
+            keys_made = {
                 "admin": create_key(session, "admin", "admin"),
                 "gateway": create_key(session, "gw", "gateway", camera_ids=["lanting-gate", "lanting-b3-stair"]),
                 "lanting": create_key(session, "pm-lanting", "property", "pm-lanting"),
@@ -47,7 +52,7 @@ def make_harness(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Ha
                 "police": create_key(session, "ps", "police", "ps-chengguan"),
                 "county": create_key(session, "county", "county"),
             }
-        return Harness(client, detector, settings, keys)
+        return Harness(client, detector, settings, keys_made)
 
     yield build
     for client in clients:

@@ -1,17 +1,37 @@
-"""Cameras and zones as configured, with health (RTSP status, last frame, open hazards), scoped to the caller."""
+"""Cameras and zones as configured, with health (RTSP status, last frame, open hazards, static-object model,
+ground calibration), scoped to the caller; and the operator actions on a camera's static-object model."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import func, select
 
-from service.api.deps import Services, principal, services
+from service.api.deps import Services, principal, require, services
+from service.auth.audit import audit
 from service.auth.keys import Principal
-from service.auth.scope import visible_compound_ids
+from service.auth.scope import can_see_compound, visible_compound_ids
+from service.config.site import Camera
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
+OPERATORS = ("property", "police", "admin")
+
+
+def _calibration(camera: Camera) -> dict | None:
+    if camera.calibration is None:
+        return None
+    return {
+        "points": len(camera.calibration.image_points),
+        "reprojection_error_m": round(camera.calibration.reprojection_error_m, 4),
+        "report": camera.calibration.report(),
+        "min_clear_width_m": camera.min_clear_width_m,
+    }
+
+
+def _static_status(svc: Services, camera: Camera) -> dict:
+    scene = svc.pipeline.static.get(camera.id)
+    return scene.status() if scene is not None else {"enabled": False}
 
 
 @router.get("/cameras")
@@ -28,14 +48,18 @@ def list_cameras(who: Principal = Depends(principal), svc: Services = Depends(se
         last_frames = dict(
             session.execute(
                 select(m.FrameRecord.camera_id, func.max(m.FrameRecord.captured_at)).group_by(m.FrameRecord.camera_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         open_counts = dict(
             session.execute(
                 select(m.HazardEvent.camera_id, func.count())
                 .where(m.HazardEvent.status.in_(ACTIVE))
                 .group_by(m.HazardEvent.camera_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
     return {
         "items": [
@@ -58,7 +82,47 @@ def list_cameras(who: Principal = Depends(principal), svc: Services = Depends(se
                 "last_frame_at": last_frames[c.id].isoformat() if c.id in last_frames else None,
                 "open_hazards": open_counts.get(c.id, 0),
                 "health": health[c.id].to_dict() if c.id in health else None,
+                "static_objects": _static_status(svc, c),
+                "calibration": _calibration(c),
             }
             for c in cameras
         ]
     }
+
+
+def _operated_camera(svc: Services, who: Principal, camera_id: str) -> Camera:
+    camera = svc.pipeline.site.camera(camera_id)
+    with svc.db.session() as session:
+        if camera is None or not can_see_compound(session, who, camera.compound):
+            raise HTTPException(404, f"camera {camera_id!r} not found")
+    if svc.pipeline.static.get(camera_id) is None:
+        raise HTTPException(409, f"camera {camera_id!r} has no static-object model (static_objects off or no zones)")
+    return camera
+
+
+@router.post("/cameras/{camera_id}/clear-reference")
+def clear_reference(
+    camera_id: str, who: Principal = Depends(require(*OPERATORS)), svc: Services = Depends(services)
+) -> dict:
+    """ "The latest picture shows the scene clear": it becomes the empty scene of the static-object model."""
+    _operated_camera(svc, who, camera_id)
+    if not svc.pipeline.clear_reference(camera_id):
+        raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
+    with svc.db.session() as session:
+        audit(session, who, "camera.clear_reference", "camera", camera_id, "latest sample learned as the empty scene")
+    return {"ok": True, "camera": camera_id, "static_objects": svc.pipeline.static.get(camera_id).status()}
+
+
+@router.post("/cameras/{camera_id}/zones/{zone_id}/confirm-clear")
+def confirm_zone_clear(
+    camera_id: str, zone_id: str, who: Principal = Depends(require(*OPERATORS)), svc: Services = Depends(services)
+) -> dict:
+    """The zone is confirmed clear now: what it shows is learned as empty (objects there stop being reported)."""
+    camera = _operated_camera(svc, who, camera_id)
+    if zone_id not in {z.id for z in camera.zones}:
+        raise HTTPException(404, f"camera {camera_id!r} has no zone {zone_id!r}")
+    if not svc.pipeline.confirm_zone_clear(camera_id, zone_id):
+        raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
+    with svc.db.session() as session:
+        audit(session, who, "zone.confirm_clear", "camera", camera_id, f"zone {zone_id} learned as clear")
+    return {"ok": True, "camera": camera_id, "zone": zone_id}

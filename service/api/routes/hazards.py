@@ -199,4 +199,9 @@ def act_on_hazard(
             raise HTTPException(409, str(exc)) from None
         audit(session, who, f"hazard.{action}", "hazard", hazard.id, hazard.history[-1].note if hazard.history else "")
         session.flush()
-        return hazard_detail(hazard)
+        detail = hazard_detail(hazard)
+        camera_id, zone_key = hazard.camera_id, hazard.zone_key
+    if action == "dismiss":
+        # A reviewer judged the zone as it looks acceptable: learn it, so the same thing does not alarm again.
+        svc.pipeline.confirm_zone_clear(camera_id, zone_key)
+    return detail

@@ -7,7 +7,7 @@ import threading
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from service.api.deps import Services, services
@@ -26,6 +26,7 @@ from service.web.status import camera_health, compound_counts
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 EDITORS = ("property", "admin")
+OPERATORS = ("property", "police", "admin")  # may tell the static-object model what the clear scene is
 _save_lock = threading.Lock()  # one save at a time: each builds on the site the previous one applied
 MAX_BODY = 256 * 1024
 
@@ -99,6 +100,7 @@ def editor_page(
                 m.HazardEvent.camera_id == camera_id, m.HazardEvent.status.in_(("open", "notified", "acknowledged"))
             )
         )
+    scene = svc.pipeline.static.get(camera_id)
     data = _editor_data(camera, frame, revision, who.role in EDITORS)
     messages = catalogue(language_of(request, web_settings(request)))
     js_messages = {k: v for k, v in messages.items() if k.startswith(("editor.", "zone.", "shape."))}
@@ -116,7 +118,59 @@ def editor_page(
         revision=revision,
         open_count=open_count or 0,
         compound=svc.pipeline.site.compound(camera.compound),
+        scene=scene.status() if scene is not None else {"enabled": False},
+        scene_last_at=scene.last_captured_at if scene is not None else None,
+        can_operate=who.role in OPERATORS,
+        scene_done=_known(request.query_params.get("scene_done"), ("clear_reference", "confirm_zone")),
+        scene_zone=request.query_params.get("zone", "")[:64],
+        scene_error=_known(request.query_params.get("scene_error"), ("no_frame", "forbidden", "invalid")),
     )
+
+
+def _known(value: str | None, allowed: tuple[str, ...]) -> str:
+    return value if value in allowed else ""
+
+
+@router.post("/cameras/{camera_id}/clear-reference")
+def clear_reference(
+    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+) -> RedirectResponse:
+    """Form post: the camera's latest sample becomes the empty scene of its static-object model."""
+    return _scene_action(request, who, svc, camera_id, None)
+
+
+@router.post("/cameras/{camera_id}/confirm-clear")
+async def confirm_zone_clear(
+    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+) -> RedirectResponse:
+    """Form post {zone}: the zone is confirmed clear; what it shows now is learned as empty."""
+    form = await request.form(max_fields=5)
+    zone = str(form.get("zone", ""))[:64]
+    return await run_in_threadpool(_scene_action, request, who, svc, camera_id, zone)
+
+
+def _scene_action(
+    request: Request, who: UserPrincipal, svc: Services, camera_id: str, zone: str | None
+) -> RedirectResponse:
+    back = f"/web/cameras/{camera_id}"
+    with svc.db.session() as session:
+        camera = _visible_camera(session, svc, who, camera_id)
+    if who.role not in OPERATORS:
+        return RedirectResponse(f"{back}?scene_error=forbidden", status_code=303)
+    if zone is not None and zone not in {z.id for z in camera.zones}:
+        return RedirectResponse(f"{back}?scene_error=invalid", status_code=303)
+    done = svc.pipeline.clear_reference(camera_id) if zone is None else svc.pipeline.confirm_zone_clear(camera_id, zone)
+    if not done:
+        return RedirectResponse(f"{back}?scene_error=no_frame", status_code=303)
+    action, detail = (
+        ("camera.clear_reference", "latest sample learned as the empty scene")
+        if zone is None
+        else ("zone.confirm_clear", f"zone {zone} learned as clear")
+    )
+    with svc.db.session() as session:
+        audit(session, who, action, "camera", camera_id, detail, client_ip(request))
+    kind = "clear_reference" if zone is None else f"confirm_zone&zone={zone}"
+    return RedirectResponse(f"{back}?scene_done={kind}", status_code=303)
 
 
 @router.post("/cameras/{camera_id}/zones")
