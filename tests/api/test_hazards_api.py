@@ -3,34 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from tests.api.conftest import Harness
+from tests.api.support import CAR, T0, open_hazard, push
 from tests.support import detections, png_bytes
-
-T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
-CAR = ("car", "vehicle", (20, 30, 40, 45))  # ground point (30, 45) of 64x48: in lanting-gate's fire lane
-
-
-def push(h: Harness, seed: int, seconds: float, *objects, camera: str = "lanting-gate") -> dict:
-    body, image = png_bytes(seed)
-    h.detector.register(image, detections(*objects))
-    response = h.client.post(
-        f"/api/v1/cameras/{camera}/frames",
-        content=body,
-        headers=h.headers("gateway") | {"Content-Type": "image/png"},
-        params={"captured_at": (T0 + timedelta(seconds=seconds)).isoformat()},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def open_hazard(h: Harness) -> int:
-    assert push(h, 1, 0, CAR)["hazards"] == []
-    assert push(h, 2, 150, CAR)["hazards"] == []
-    opened = push(h, 3, 300, CAR)["hazards"]
-    assert [x["change"] for x in opened] == ["opened"]
-    return opened[0]["hazard_id"]
 
 
 def test_parked_car_opens_one_hazard_with_evidence_and_recipients(harness: Harness) -> None:

@@ -16,8 +16,8 @@ from tests.delivery.support import DeliveryEnv
 MakeEnv = Callable[..., DeliveryEnv]
 
 
-@pytest.fixture
-def make_env(database_url: str, tmp_path: Path) -> Iterator[MakeEnv]:
+def _env_factory(database_url: str, tmp_path: Path) -> Iterator[MakeEnv]:
+    """Build environments on one database; close them all at the end of the test."""
     envs: list[DeliveryEnv] = []
 
     def build(site: Site, **settings: object) -> DeliveryEnv:
@@ -31,6 +31,11 @@ def make_env(database_url: str, tmp_path: Path) -> Iterator[MakeEnv]:
 
 
 @pytest.fixture
+def make_env(database_url: str, tmp_path: Path) -> Iterator[MakeEnv]:
+    yield from _env_factory(database_url, tmp_path)
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'clearway.db'}"
 
@@ -38,16 +43,7 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 def make_sqlite_env(sqlite_url: str, tmp_path: Path) -> Iterator[MakeEnv]:
     """For channel tests where the database is not what is under test."""
-    envs: list[DeliveryEnv] = []
-
-    def build(site: Site, **settings: object) -> DeliveryEnv:
-        env = DeliveryEnv(sqlite_url, tmp_path, site, **settings)
-        envs.append(env)
-        return env
-
-    yield build
-    for env in envs:
-        env.close()
+    yield from _env_factory(sqlite_url, tmp_path)
 
 
 @pytest.fixture

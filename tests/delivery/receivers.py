@@ -65,6 +65,9 @@ class HttpReceiver:
                 )
                 status, body, *extra = receiver.respond(request)
                 data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                with receiver._changed:  # recorded before answering: a sender that got the answer sees it here
+                    receiver.requests.append(request)
+                    receiver._changed.notify_all()
                 self.send_response(status)
                 for name, value in (extra[0] if extra else {}).items():
                     self.send_header(name, value)
@@ -72,9 +75,6 @@ class HttpReceiver:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
-                with receiver._changed:
-                    receiver.requests.append(request)
-                    receiver._changed.notify_all()
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -25,9 +25,13 @@ def site_with(tmp_path: Path, url: str) -> Path:
         ],
         "compounds": [{"id": "estate", "name": "Estate", "property_company": "pm", "police_station": "ps"}],
         "cameras": [
-            {"id": "cam", "compound": "estate", "source": "rtsp",
-             "rtsp": {"url": url, "sample_interval_s": 1, "open_timeout_s": 2, "read_timeout_s": 2},
-             "zones": [{"id": "lane", "type": "fire_lane", "polygon": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}]},
+            {
+                "id": "cam",
+                "compound": "estate",
+                "source": "rtsp",
+                "rtsp": {"url": url, "sample_interval_s": 1, "open_timeout_s": 2, "read_timeout_s": 2},
+                "zones": [{"id": "lane", "type": "fire_lane", "polygon": [[0, 0.5], [1, 0.5], [1, 1], [0, 1]]}],
+            },
         ],
     }
     path = tmp_path / "site.yaml"
