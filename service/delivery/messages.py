@@ -65,6 +65,7 @@ def build_event(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory,
             "category": hazard.category,
             "class_name": hazard.class_name,
             "confidence": round(hazard.confidence, 4),
+            "clear_width_m": hazard.clear_width_m,
             "compound": {
                 "id": hazard.compound_id,
                 "name": compound.name if compound else "",
@@ -123,6 +124,8 @@ def facts(event: dict) -> list[tuple[str, str]]:
         ("Since", _human(hazard["first_seen_at"])),
         ("Status", f"{hazard['status']}, severity {hazard['severity']}{', confirmed' if hazard['confirmed'] else ''}"),
     ]
+    if hazard.get("clear_width_m") is not None:
+        rows.insert(5, ("Clear width", f"{hazard['clear_width_m']:.2f} m left for a fire engine"))
     if event.get("escalation"):
         esc = event["escalation"]
         rows.append(("Escalation", f"{esc['stage']} deadline {_human(esc['due_at'])} missed; step {esc['level']}"))

@@ -89,6 +89,7 @@ class DeliveryEnv:
         zone: str = "fire-lane-north",
         category: str = "vehicle",
         at: datetime | None = None,
+        clear_width_m: float | None = None,
     ) -> int:
         """As the pipeline does it: hazard, evidence files, recipients and the "opened" entry in one commit."""
         at = at or utcnow()
@@ -109,6 +110,8 @@ class DeliveryEnv:
                 first_seen_at=at - timedelta(minutes=5),
                 opened_at=at,
                 last_seen_at=at,
+                clear_width_m=clear_width_m,
+                severity="major" if clear_width_m is not None and clear_width_m < 4.0 else "minor",
             )
             session.add(hazard)
             session.flush()

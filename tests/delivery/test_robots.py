@@ -86,6 +86,18 @@ def test_wecom_gets_a_markdown_message_with_the_key_facts(make_sqlite_env: MakeE
     assert env.hazard(hazard_id).status == "notified"
 
 
+def test_a_narrowed_fire_lane_says_its_clear_width(make_sqlite_env: MakeEnv, receivers) -> None:
+    robot = WecomRobot()
+    receiver = receivers(robot)
+    url = f"{receiver.url}/cgi-bin/webhook/send?key={WECOM_KEY}"
+    env = make_sqlite_env(site_with({"pm-lanting": [{"type": "wecom", "url": url}]}))
+    env.open_hazard(clear_width_m=3.42)
+    assert env.dispatch().delivered == 1
+    [body] = robot.accepted
+    content = body["markdown"]["content"]
+    assert "**Clear width:** 3.42 m left for a fire engine" in content and "severity major" in content
+
+
 def test_wecom_errcodes_decide_between_retry_and_dead(make_sqlite_env: MakeEnv, receivers) -> None:
     busy, broken = receivers(WecomRobot(answer_errcode=45009)), receivers(WecomRobot())
     env = make_sqlite_env(

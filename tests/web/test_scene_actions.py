@@ -8,8 +8,9 @@ import re
 from sqlalchemy import select
 
 from service.auth.models import AuditEntry
+from service.store import models as m
 from tests.api.conftest import Harness
-from tests.web.support import fresh_client, login, push
+from tests.web.support import fresh_client, login, open_hazard, push
 
 
 def act(h: Harness, csrf: str, path: str, client=None, **form: str):
@@ -55,3 +56,16 @@ def test_scene_actions_respect_role_and_compound(site: Harness) -> None:
     other = fresh_client(h)
     csrf = login(other, "huayuan")
     assert act(h, csrf, "/web/cameras/lanting-gate/clear-reference", client=other).status_code == 404
+
+
+def test_hazard_page_shows_clear_width_and_names_unknown_objects(site: Harness) -> None:
+    h = site
+    hazard_id = open_hazard(h)
+    with h.client.app.state.services.db.session() as session:
+        hazard = session.get(m.HazardEvent, hazard_id)
+        hazard.clear_width_m, hazard.severity, hazard.class_name = 3.42, "major", "unknown_object"
+    login(h.client, "police")
+    page = h.client.get(f"/web/hazards/{hazard_id}?lang=en").text
+    width = re.search(r'<dd id="clear-width" class="danger-text">([^<]+)</dd>', page)
+    assert width is not None and "3.42" in width.group(1)
+    assert "unknown_object" not in page.split('id="history"')[0]  # named for people, not as the internal class
