@@ -251,6 +251,8 @@ def test_clear_width_grades_the_hazard_and_is_drawn_on_the_evidence(
     assert opened[0]["clear_width_m"] == pytest.approx(expected_m, abs=0.35)
     detail = h.client.get(f"/api/v1/hazards/{opened[0]['hazard_id']}", headers=h.headers("admin")).json()
     assert detail["severity"] == severity and "clear width" in detail["history"][0]["note"]
+    confirmed = h.client.post(f"/api/v1/hazards/{opened[0]['hazard_id']}/confirm", headers=h.headers("police"))
+    assert confirmed.json()["severity"] == severity  # a confirm without a grade keeps the measured one
 
     # The narrowest section is drawn in red (below the minimum) or green across the annotated evidence.
     annotated = next(e for e in detail["evidence"] if e["kind"] == "annotated")
@@ -273,3 +275,16 @@ def test_calibration_errors_name_the_camera(tmp_path: Path) -> None:
     }
     with pytest.raises(Exception, match=r"cameras\[0\]\.calibration.*one line"):
         write_site(tmp_path, [camera])
+
+
+def test_a_lane_narrowed_later_upgrades_the_open_hazard(make_harness, tmp_path: Path) -> None:
+    h = make_harness(keys=yard_keys, site_file=calibrated_site(tmp_path), max_upload_bytes=4 * 1024 * 1024)
+    box = ("suitcase", "clutter", CAMERA.box_of(0.0, 1.0, 12.0, 13.0, height=1.0))
+    car = ("car", "vehicle", CAMERA.box_of(3.6, 6.0, 16.0, 20.5, height=1.5))  # parks across from the box
+    opened = changes([push(h, grey_frame(i), i, detections(box)) for i in range(3)], "opened")
+    assert [(c["severity"], c["clear_width_m"] > 4.5) for c in opened] == [("minor", True)]
+    later = push(h, grey_frame(3), 3, detections(box, car))
+    [update] = [c for c in later["hazards"] if c["hazard_id"] == opened[0]["hazard_id"]]
+    assert update["severity"] == "major" and update["clear_width_m"] < 4.0
+    detail = h.client.get(f"/api/v1/hazards/{opened[0]['hazard_id']}", headers=h.headers("admin")).json()
+    assert detail["history"][-1]["action"] == "severity" and "minor -> major" in detail["history"][-1]["note"]

@@ -114,6 +114,21 @@ def test_confirmed_major_goes_straight_to_the_top(make_env: MakeEnv, receivers) 
     assert scheduler.run_once(T + timedelta(minutes=40)) == []
 
 
+def test_a_lane_narrowed_below_the_minimum_is_major_on_the_ladder_once_confirmed(make_env: MakeEnv, receivers) -> None:
+    env = make_env(everyone(receivers().url))
+    hazard_id = env.open_hazard(at=T, clear_width_m=3.1)  # as the pipeline grades it: below 4.0 m is major
+    scheduler = env.service.escalation
+    assert scheduler.run_once(T + timedelta(minutes=1)) == []  # unconfirmed: the normal deadlines apply
+    with env.db.session() as session:
+        hazard = session.get(m.HazardEvent, hazard_id)
+        assert hazard.severity == "major"
+        hazard.confirmed = True  # confirmed without a grade: the measured one stands
+        record(session, hazard, "confirmed", "police:ps", "severity major")
+    assert scheduler.run_once(T + timedelta(minutes=2)) == [
+        Escalated(hazard_id, "major", 2, ("fb-county", "co-county"))
+    ]
+
+
 def test_deadlines_and_ladder_come_from_the_site_file(make_env: MakeEnv, receivers) -> None:
     escalation = {
         "ladder": [["county_office"]],
