@@ -320,7 +320,7 @@ class Pipeline:
                 )
             session.flush()
             dwell = (change.at - change.first_seen_at).total_seconds()
-            note = f"{change.class_name} in {zone.id} for {dwell:.0f} s"
+            note = f"{change.class_name.replace('_', ' ')} in {zone.id} for {dwell:.0f} s"
             if width is not None:
                 note += f"; clear width {width.width_m:.2f} m (minimum {camera.min_clear_width_m:.1f} m)"
             record(session, hazard, "opened", "system", note, None, "open")

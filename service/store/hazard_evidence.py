@@ -35,7 +35,7 @@ def save_hazard_evidence(
 ) -> None:
     zone = next(z for z in camera.zones if z.id == change.zone_id)
     dwell = (change.at - change.first_seen_at).total_seconds()
-    caption = f"{zone.type.value} {zone.id}: {change.class_name} for {dwell:.0f}s"
+    caption = f"{zone.type.value} {zone.id}: {change.class_name.replace('_', ' ')} for {dwell:.0f}s"
     picture = annotate(
         frame.image,
         [(zone.id, zone.type.value, zone.polygon)],

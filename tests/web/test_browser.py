@@ -243,3 +243,35 @@ def test_pages_fit_a_phone_in_both_languages(live: LiveSite, browser) -> None:  
     page.click("a[lang=zh]")  # the language switch keeps you on the page
     page.wait_for_url(re.compile(rf"/web/hazards/{hazard_id}"))
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+def test_boxes_no_detector_knows_are_reviewed_like_any_hazard(live: LiveSite, browser) -> None:  # noqa: F811
+    """The static-object model alone (the scripted detector sees nothing) finds boxes left in the fire lane
+    of a real-photo sequence; the reviewer sees them named, boxed on the evidence, and can dismiss them."""
+    import io
+
+    from PIL import Image
+
+    from datasets.static_sequences import build
+
+    sequence = build("boxes_day")
+    opened = []
+    for i, frame in enumerate(sequence.frames):
+        buffer = io.BytesIO()
+        Image.fromarray(frame[:, :, ::-1]).save(buffer, format="PNG", compress_level=1)
+        with live.api() as api:
+            response = api.post(
+                "/api/v1/cameras/lanting-gate/frames",
+                content=buffer.getvalue(),
+                headers={"Authorization": f"Bearer {live.keys['gateway']}", "Content-Type": "image/png"},
+                params={"captured_at": (T0 + timedelta(seconds=30 * i)).isoformat()},
+            )
+        assert response.status_code == 201, response.text
+        opened += [c for c in response.json()["hazards"] if c["change"] == "opened"]
+    assert [c["category"] for c in opened] == ["clutter"]  # the fire lane's 300 s dwell, then one hazard
+    page = new_page(browser, live, lang="en")
+    sign_in(page, "police")
+    page.goto(f"/web/hazards/{opened[0]['hazard_id']}")
+    page.wait_for_function("document.querySelector('#evidence-img').naturalWidth > 0")
+    assert "unknown object" in page.locator(".facts").inner_text()
+    shot(page, "hazard-unknown-object-en")
