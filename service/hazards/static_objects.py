@@ -34,13 +34,13 @@ datasets/static_sequences.py (figures and the rejected alternatives in datasets/
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from service.hazards import static_state
 from service.hazards.static_measures import (
     NormalisedPolygon,
     change_masks,
@@ -177,68 +177,18 @@ class StaticObjectDetector:
         self.disturbed[area] = False
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The model as plain arrays, lossless (np.savez-able, ~1.4 MB compressed at the default work width)."""
-        if self.reference is None:
-            return {}
-        state = {
-            "frame_size": np.asarray(self._frame_size),
-            "reference": self.reference,
-            "previous": self.previous,
-            "last": self.last,
-            "counter": self.counter,
-            "carried": self.carried,
-            "foreground": self.foreground,
-            "since": self.since,
-            "look": self.look,
-            "disturbed": self.disturbed,
-            "index": np.asarray(self.index),
-            "stabiliser": np.asarray(self._c, np.float64),
-            "rebases": np.asarray(self.rebases),
-            "ghosts": np.asarray(self.ghosts),
-            "snapshot_index": np.asarray([i for i, _ in self.snapshots], np.int64),
-            "snapshots": np.asarray([g for _, g in self.snapshots], np.float16).reshape(-1, *self.reference.shape),
-            "bootstrap": np.asarray(self.bootstrap, np.float32).reshape(-1, *self.reference.shape),
-        }
-        if self._stable is not None:
-            state["stable"] = self._stable
-        return {name: np.array(value, copy=True) for name, value in state.items()}
+        """The model as plain arrays, lossless (service/hazards/static_state.py)."""
+        return static_state.arrays_of(self)
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore `state_dict()`; a state saved at another work size is ignored (the model starts over)."""
-        self.reset()
-        if "reference" not in state:
-            return
-        self._setup(tuple(int(v) for v in state["frame_size"]))
-        if tuple(state["reference"].shape) != (self._work[1], self._work[0]):
-            return  # saved with other settings: start over
-        for name in ("reference", "previous", "last"):
-            setattr(self, name, np.asarray(state[name], np.float32))
-        self.counter = np.asarray(state["counter"], np.uint16)
-        self.carried = np.asarray(state["carried"], bool)
-        self.foreground = np.asarray(state["foreground"], bool)
-        self.since = np.asarray(state["since"], np.int32)
-        self.look = np.asarray(state["look"], np.float32)
-        self.disturbed = np.asarray(state["disturbed"], bool)
-        self.index = int(state["index"])
-        self._c = float(state["stabiliser"]) if "stabiliser" in state else self._c
-        self.rebases = int(state.get("rebases", 0))
-        self.ghosts = int(state.get("ghosts", 0))
-        self._stable = np.asarray(state["stable"], bool) if "stable" in state else None
-        self.snapshots = [
-            (int(i), np.asarray(g, np.float16))
-            for i, g in zip(state["snapshot_index"], state["snapshots"], strict=True)
-        ]
-        self.bootstrap = [np.asarray(g, np.float32) for g in state["bootstrap"]]
+        static_state.restore(self, state)
 
     def to_bytes(self) -> bytes:
         """Compressed state, to store next to the hazard engine's per-camera state (survives a restart)."""
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **self.state_dict())
-        return buffer.getvalue()
+        return static_state.to_bytes(self)
 
     def load_bytes(self, data: bytes) -> None:
-        with np.load(io.BytesIO(data)) as arrays:
-            self.load_state_dict({name: arrays[name] for name in arrays.files})
+        static_state.load_bytes(self, data)
 
     # ---- measures ----------------------------------------------------------------------------------------
     def _align(self, grey: np.ndarray, target: np.ndarray, trusted: np.ndarray) -> np.ndarray:
