@@ -125,7 +125,7 @@ class Pipeline:
 
     # --- operator actions on the static-object model ---------------------------------------------------
     def clear_reference(self, camera_id: str) -> bool:
-        """ "This is the clear reference": the camera's latest sample becomes the empty scene."""
+        """The operator says this is the clear reference: the camera's latest sample becomes the empty scene."""
         with self._camera_lock(camera_id):
             return self.static.clear_reference(camera_id)
 

@@ -144,7 +144,7 @@ class StaticScenes:
 
     # --- operator actions ----------------------------------------------------------------------------
     def clear_reference(self, camera_id: str) -> bool:
-        """ "The latest picture shows the scene clear": False when the camera has no model or no frame yet."""
+        """The latest picture shows the scene clear. False when the camera has no model or no frame yet."""
         scene = self.scenes.get(camera_id)
         if scene is None or not scene.detector.adopt_last_as_reference():
             return False

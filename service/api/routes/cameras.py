@@ -104,7 +104,7 @@ def _operated_camera(svc: Services, who: Principal, camera_id: str) -> Camera:
 def clear_reference(
     camera_id: str, who: Principal = Depends(require(*OPERATORS)), svc: Services = Depends(services)
 ) -> dict:
-    """ "The latest picture shows the scene clear": it becomes the empty scene of the static-object model."""
+    """The latest picture shows the scene clear: it becomes the empty scene of the static-object model."""
     _operated_camera(svc, who, camera_id)
     if not svc.pipeline.clear_reference(camera_id):
         raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
