@@ -63,6 +63,11 @@ async def csrf_guard(request: Request) -> None:
         await check_csrf(request)
 
 
+def known_code(value: str | None, allowed: tuple[str, ...]) -> str:
+    """A message code from the query string, only if it is one of ours (never echo arbitrary input)."""
+    return value if value in allowed else ""
+
+
 def format_time(value: datetime | None, web: WebSettings, seconds: bool = False) -> str:
     if value is None:
         return ""

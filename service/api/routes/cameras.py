@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import func, select
 
-from service.api.deps import Services, principal, require, services
+from service.api.deps import Services, principal, services
 from service.auth.audit import audit
 from service.auth.keys import Principal
 from service.auth.scope import can_see_compound, visible_compound_ids
@@ -90,39 +90,43 @@ def list_cameras(who: Principal = Depends(principal), svc: Services = Depends(se
     }
 
 
-def _operated_camera(svc: Services, who: Principal, camera_id: str) -> Camera:
+def scene_action(svc: Services, who: Principal, camera_id: str, zone_id: str | None, ip: str = "") -> dict:
+    """Tell a camera's static-object model what the clear scene is: the whole latest picture (zone_id None) or
+    one zone. Shared by the API and the zone editor; HTTPException 403/404/409 says why it was not done."""
+    if who.role not in OPERATORS:
+        raise HTTPException(403, f"role {who.role!r} may not change the scene model (needs {OPERATORS})")
     camera = svc.pipeline.site.camera(camera_id)
     with svc.db.session() as session:
         if camera is None or not can_see_compound(session, who, camera.compound):
             raise HTTPException(404, f"camera {camera_id!r} not found")
     if svc.pipeline.static.get(camera_id) is None:
         raise HTTPException(409, f"camera {camera_id!r} has no static-object model (static_objects off or no zones)")
-    return camera
+    if zone_id is not None and zone_id not in {z.id for z in camera.zones}:
+        raise HTTPException(404, f"camera {camera_id!r} has no zone {zone_id!r}")
+    pipeline = svc.pipeline
+    done = pipeline.clear_reference(camera_id) if zone_id is None else pipeline.confirm_zone_clear(camera_id, zone_id)
+    if not done:
+        raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
+    action, detail = (
+        ("camera.clear_reference", "latest sample learned as the empty scene")
+        if zone_id is None
+        else ("zone.confirm_clear", f"zone {zone_id} learned as clear")
+    )
+    with svc.db.session() as session:
+        audit(session, who, action, "camera", camera_id, detail, ip)
+    status = pipeline.static.get(camera_id).status()
+    return {"ok": True, "camera": camera_id, "zone": zone_id, "static_objects": status}
 
 
 @router.post("/cameras/{camera_id}/clear-reference")
-def clear_reference(
-    camera_id: str, who: Principal = Depends(require(*OPERATORS)), svc: Services = Depends(services)
-) -> dict:
+def clear_reference(camera_id: str, who: Principal = Depends(principal), svc: Services = Depends(services)) -> dict:
     """The latest picture shows the scene clear: it becomes the empty scene of the static-object model."""
-    _operated_camera(svc, who, camera_id)
-    if not svc.pipeline.clear_reference(camera_id):
-        raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
-    with svc.db.session() as session:
-        audit(session, who, "camera.clear_reference", "camera", camera_id, "latest sample learned as the empty scene")
-    return {"ok": True, "camera": camera_id, "static_objects": svc.pipeline.static.get(camera_id).status()}
+    return scene_action(svc, who, camera_id, None)
 
 
 @router.post("/cameras/{camera_id}/zones/{zone_id}/confirm-clear")
 def confirm_zone_clear(
-    camera_id: str, zone_id: str, who: Principal = Depends(require(*OPERATORS)), svc: Services = Depends(services)
+    camera_id: str, zone_id: str, who: Principal = Depends(principal), svc: Services = Depends(services)
 ) -> dict:
     """The zone is confirmed clear now: what it shows is learned as empty (objects there stop being reported)."""
-    camera = _operated_camera(svc, who, camera_id)
-    if zone_id not in {z.id for z in camera.zones}:
-        raise HTTPException(404, f"camera {camera_id!r} has no zone {zone_id!r}")
-    if not svc.pipeline.confirm_zone_clear(camera_id, zone_id):
-        raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
-    with svc.db.session() as session:
-        audit(session, who, "zone.confirm_clear", "camera", camera_id, f"zone {zone_id} learned as clear")
-    return {"ok": True, "camera": camera_id, "zone": zone_id}
+    return scene_action(svc, who, camera_id, zone_id)

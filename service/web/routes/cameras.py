@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import threading
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import func, select
 
 from service.api.deps import Services, services
+from service.api.routes.cameras import OPERATORS as SCENE_OPERATORS
+from service.api.routes.cameras import scene_action
 from service.auth.audit import audit
 from service.auth.scope import can_see_compound, visible_compound_ids
 from service.auth.users import UserPrincipal
@@ -20,13 +22,12 @@ from service.store.site_overrides import StaleEditError, current_revision, save_
 from service.web.config import WebSettings
 from service.web.counts import cached_counts
 from service.web.i18n import catalogue, language_of
-from service.web.pages import PageError, csrf_guard, person, render, web_settings
+from service.web.pages import PageError, csrf_guard, known_code, person, render, web_settings
 from service.web.security import client_ip
 from service.web.status import camera_health, compound_counts
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 EDITORS = ("property", "admin")
-OPERATORS = ("property", "police", "admin")  # may tell the static-object model what the clear scene is
 _save_lock = threading.Lock()  # one save at a time: each builds on the site the previous one applied
 MAX_BODY = 256 * 1024
 
@@ -120,15 +121,11 @@ def editor_page(
         compound=svc.pipeline.site.compound(camera.compound),
         scene=scene.status() if scene is not None else {"enabled": False},
         scene_last_at=scene.last_captured_at if scene is not None else None,
-        can_operate=who.role in OPERATORS,
-        scene_done=_known(request.query_params.get("scene_done"), ("clear_reference", "confirm_zone")),
+        can_operate=who.role in SCENE_OPERATORS,
+        scene_done=known_code(request.query_params.get("scene_done"), ("clear_reference", "confirm_zone")),
         scene_zone=request.query_params.get("zone", "")[:64],
-        scene_error=_known(request.query_params.get("scene_error"), ("no_frame", "forbidden", "invalid")),
+        scene_error=known_code(request.query_params.get("scene_error"), ("no_frame", "forbidden", "invalid")),
     )
-
-
-def _known(value: str | None, allowed: tuple[str, ...]) -> str:
-    return value if value in allowed else ""
 
 
 @router.post("/cameras/{camera_id}/clear-reference")
@@ -152,23 +149,15 @@ async def confirm_zone_clear(
 def _scene_action(
     request: Request, who: UserPrincipal, svc: Services, camera_id: str, zone: str | None
 ) -> RedirectResponse:
+    """The API's scene_action, answered with a redirect to the editor and a message code."""
     back = f"/web/cameras/{camera_id}"
     with svc.db.session() as session:
-        camera = _visible_camera(session, svc, who, camera_id)
-    if who.role not in OPERATORS:
-        return RedirectResponse(f"{back}?scene_error=forbidden", status_code=303)
-    if zone is not None and zone not in {z.id for z in camera.zones}:
-        return RedirectResponse(f"{back}?scene_error=invalid", status_code=303)
-    done = svc.pipeline.clear_reference(camera_id) if zone is None else svc.pipeline.confirm_zone_clear(camera_id, zone)
-    if not done:
-        return RedirectResponse(f"{back}?scene_error=no_frame", status_code=303)
-    action, detail = (
-        ("camera.clear_reference", "latest sample learned as the empty scene")
-        if zone is None
-        else ("zone.confirm_clear", f"zone {zone} learned as clear")
-    )
-    with svc.db.session() as session:
-        audit(session, who, action, "camera", camera_id, detail, client_ip(request))
+        _visible_camera(session, svc, who, camera_id)  # another compound's camera: 404, as every page
+    try:
+        scene_action(svc, who, camera_id, zone, client_ip(request))
+    except HTTPException as exc:
+        code = {403: "forbidden", 404: "invalid"}.get(exc.status_code, "no_frame")
+        return RedirectResponse(f"{back}?scene_error={code}", status_code=303)
     kind = "clear_reference" if zone is None else f"confirm_zone&zone={zone}"
     return RedirectResponse(f"{back}?scene_done={kind}", status_code=303)
 

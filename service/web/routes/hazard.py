@@ -18,7 +18,7 @@ from service.store import models as m
 from service.store.lifecycle import ACTIVE
 from service.store.queries import box_in_frame, neighbour
 from service.web.config import WebSettings
-from service.web.pages import PageError, csrf_guard, person, render, web_settings
+from service.web.pages import PageError, csrf_guard, known_code, person, render, web_settings
 from service.web.proof import ProofRejectedError, save_after_photo
 from service.web.views import QueueState, deliveries, duration_s, names, queue_state, zone_of
 
@@ -26,11 +26,6 @@ router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends
 PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note")
 NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard in the queue
 ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large")
-
-
-def _known(value: str | None, allowed: tuple[str, ...]) -> str:
-    """A message code from the query string, only if it is one of ours."""
-    return value if value in allowed else ""
 
 
 def visible_hazard(session, who: UserPrincipal, hazard_id: int) -> m.HazardEvent:
@@ -125,9 +120,9 @@ def hazard_page(
         times=times,
         history=history,
         names=names(site),
-        flash=_known(request.query_params.get("done"), (*PAGE_ACTIONS, "photo")),
+        flash=known_code(request.query_params.get("done"), (*PAGE_ACTIONS, "photo")),
         flash_id=request.query_params.get("done_id", "") if request.query_params.get("done_id", "").isdigit() else "",
-        error=_known(request.query_params.get("error"), ERRORS),
+        error=known_code(request.query_params.get("error"), ERRORS),
         verified=frames["cleared"] if detail["status"] != "dismissed" else None,
     )
 
