@@ -37,14 +37,14 @@ sys.path.insert(0, str(REPO))
 from service.config.settings import DEMO_SITE  # noqa: E402
 from service.config.site import parse_site  # noqa: E402
 from service.delivery.dispatcher import Dispatcher  # noqa: E402
-from service.delivery.models import Delivery  # noqa: E402
+from service.delivery.outbox import Outbox  # noqa: E402
 from service.delivery.service import DeliveryService  # noqa: E402
 from service.delivery.settings import DeliverySettings  # noqa: E402
 from service.hazards.routing import recipients_for  # noqa: E402
-from service.store import models as m  # noqa: E402
 from service.store.db import Database, utcnow  # noqa: E402
+from service.store.delivery_models import Delivery  # noqa: E402
 from service.store.evidence import EvidenceStore  # noqa: E402
-from service.store.lifecycle import record  # noqa: E402
+from service.store.hazard_writer import HazardWriter, NewHazard  # noqa: E402
 from service.store.migrate import upgrade  # noqa: E402
 from service.store.site_sync import sync_site  # noqa: E402
 
@@ -112,16 +112,17 @@ def build_site(url: str):
     return parse_site(data)
 
 
-def open_hazards(db: Database, site, count: int, batch: int = 500) -> float:
-    """The pipeline's way: hazard, recipients and the "opened" history row, committed with its outbox rows."""
+def open_hazards(db: Database, writer: HazardWriter, site, count: int, batch: int = 500) -> float:
+    """Through the product's hazard writer: hazard, recipients, "opened" history, committed with outbox rows."""
     started = time.perf_counter()
     camera = site.camera("lanting-gate")
+    recipients = recipients_for(site, camera.compound, "fire_lane", "vehicle")
     now = utcnow()
     for first in range(0, count, batch):
         with db.session() as session:
             for i in range(first, min(count, first + batch)):
                 at = now - timedelta(seconds=count - i)
-                hazard = m.HazardEvent(
+                new = NewHazard(
                     engine_key=f"bench-{i}",
                     camera_id=camera.id,
                     compound_id=camera.compound,
@@ -133,22 +134,12 @@ def open_hazards(db: Database, site, count: int, batch: int = 500) -> float:
                     box=[0.1, 0.6, 0.3, 0.9],
                     first_seen_at=at,
                     opened_at=at,
-                    last_seen_at=at,
                 )
-                session.add(hazard)
-                session.flush()
-                for r in recipients_for(site, camera.compound, "fire_lane", "vehicle"):
-                    session.add(
-                        m.HazardRecipient(
-                            hazard_id=hazard.id, agency_id=r.agency_id, agency_kind=r.agency_kind, reason=r.reason
-                        )
-                    )
-                session.flush()
-                record(session, hazard, "opened", "system", "bench", None, "open")
+                writer.open(session, new, recipients, "bench")
     return time.perf_counter() - started
 
 
-def crash(db: Database, site, settings: DeliverySettings, workdir: Path, after: int) -> int:
+def crash(db: Database, site, settings: DeliverySettings, writer: HazardWriter, after: int) -> int:
     """A dispatcher that dies between sending and recording; returns how many rows it left claimed."""
     sends = itertools.count(1)
 
@@ -156,7 +147,7 @@ def crash(db: Database, site, settings: DeliverySettings, workdir: Path, after: 
         if next(sends) >= after:
             raise SystemExit("simulated crash between send and mark")
 
-    doomed = Dispatcher(db, lambda: site, settings, EvidenceStore(workdir / "evidence"), after_send=die)
+    doomed = Dispatcher(db, lambda: site, settings, writer, after_send=die)
     try:
         while doomed.run_once().claimed:
             pass
@@ -204,15 +195,17 @@ def main() -> int:
         backoff_max_s=0.5,
         lease_s=2,  # short, so the batch lost in the crash comes back quickly
     )
-    service = DeliveryService(db, lambda: site, settings, EvidenceStore(workdir / "evidence"))
+    outbox = Outbox(lambda: site, settings)
+    writer = HazardWriter(EvidenceStore(workdir / "evidence"), sink=outbox)
+    service = DeliveryService(db, lambda: site, settings, writer, outbox)
     try:
-        writing_s = open_hazards(db, site, count)
+        writing_s = open_hazards(db, writer, site, count)
         with db.session() as session:
             queued = session.scalar(select(func.count()).select_from(Delivery))
         print(f"{count} hazards opened, {queued} deliveries queued in {writing_s:.1f} s (outbox write path)")
 
         started = time.perf_counter()
-        crash_lost = crash(db, site, settings, workdir, crash_after) if crash_after else 0
+        crash_lost = crash(db, site, settings, writer, crash_after) if crash_after else 0
         rounds = 0
         deadline = started + 600
         while time.perf_counter() < deadline:

@@ -26,7 +26,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from datasets.static_sequences import ZONE, Case, build, build_all
-from service.hazards.static_objects import StaticObjectDetector
+from service.scene.detector import StaticObjectDetector
 from service.vision.geometry import iou_matrix
 from service.vision.types import Detections
 

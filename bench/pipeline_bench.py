@@ -85,7 +85,7 @@ def serve(imgsz: int, data_dir: Path) -> tuple[uvicorn.Server, str, str]:
     deadline = time.monotonic() + 60
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    with app.state.services.db.session() as session:
+    with app.state.runtime.db.session() as session:
         key = create_key(session, "bench", "gateway", camera_ids=["lanting-gate"])
     return server, f"http://127.0.0.1:{port}", key
 

@@ -113,7 +113,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="clearway-queue-bench-"))
     settings = Settings(data_dir=tmp, database_url=args.database_url or f"sqlite:///{tmp / 'bench.db'}")
     with TestClient(create_app(settings, detector_factory=NoDetector)) as client:
-        services = client.app.state.services
+        services = client.app.state.runtime
         started = time.perf_counter()
         fill(services, count)
         backend = services.db.engine.url.get_backend_name()

@@ -11,7 +11,7 @@ conversion and view checks included); "asyncio" is a same-work variant that awai
 in an executor, to measure what an event loop would cost. CPU is this process's user+system time
 over the window (the server's is reported apart: it shares the cores). "keeping up" is sampled
 frames / expected samples: below ~90% the machine is saturated and the CPU figure is a floor.
-Needs ffmpeg and Debian's python3-gi + gir1.2-gst-rtsp-server-1.0 (see tests/streams/support).
+Needs ffmpeg and Debian's python3-gi + gir1.2-gst-rtsp-server-1.0 (see tests/sources/support).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import av
 
 from service.config.site import Camera, RtspSource
-from service.streams import ReaderOptions, StreamSupervisor
-from service.streams.decode import SampledDecoder
-from service.streams.view import ViewMonitor
-from tests.streams.support.harness import RtspServer, make_clip, missing_tools
+from service.sources import ReaderOptions, StreamSupervisor
+from service.sources.decode import SampledDecoder
+from service.sources.view import ViewMonitor
+from tests.sources.support.harness import RtspServer, make_clip, missing_tools
 
 
 @dataclass

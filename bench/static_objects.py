@@ -1,4 +1,4 @@
-"""Per-frame cost of static-object detection (service/hazards/static_objects.py) at 640x360 and 1920x1080.
+"""Per-frame cost of static-object detection (service/scene/detector.py) at 640x360 and 1920x1080.
 
     .venv/bin/python bench/static_objects.py            # 40 timed frames per size, 1 and default threads
     .venv/bin/python bench/static_objects.py --smoke    # a few frames, proves it runs (CI)
@@ -23,7 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from datasets.static_sequences import ZONE, build
-from service.hazards.static_objects import StaticObjectDetector, StaticSettings
+from service.scene.detector import StaticObjectDetector, StaticSettings
 
 SIZES = ((640, 360), (1920, 1080))
 

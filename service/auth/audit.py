@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from service.auth.keys import Principal
-from service.auth.models import AuditEntry
 from service.auth.users import UserPrincipal
+from service.store.auth_models import AuditEntry
 
 
 def via_of(who: Principal) -> str:

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from service.auth.models import User, WebSession
 from service.auth.users import UserPrincipal, principal_for
+from service.store.auth_models import User, WebSession
 from service.store.db import utcnow
 
 IDLE_TIMEOUT = timedelta(hours=2)

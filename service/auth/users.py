@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.auth.keys import AGENCY_KIND_FOR_ROLE, Principal
-from service.auth.models import User
 from service.store import models as m
+from service.store.auth_models import User
 from service.store.db import utcnow
 
 USER_ROLES = ("property", "police", "county", "admin")

@@ -160,6 +160,9 @@ class Camera(StrictModel):
             raise ValueError(f"zone ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
         return self
 
+    def zone(self, zone_id: str) -> Zone | None:
+        return next((z for z in self.zones if z.id == zone_id), None)
+
 
 class RoutingRule(StrictModel):
     """zone type x category -> agency kinds that receive the hazard. '*' matches any."""

@@ -23,12 +23,13 @@ from sqlalchemy.orm import Session
 
 from service.config.site import Site
 from service.delivery.channels import DeliveryError, Message, Senders
-from service.delivery.models import DEAD, DELIVERED, PENDING, Delivery
 from service.delivery.settings import DeliverySettings
 from service.store import models as m
 from service.store.db import Database, utcnow
-from service.store.evidence import EvidenceStore, EvidenceTamperedError
-from service.store.lifecycle import ACTIVE, transition
+from service.store.delivery_models import DEAD, DELIVERED, PENDING, Delivery
+from service.store.evidence import EvidenceTamperedError
+from service.store.hazard_writer import HazardWriter
+from service.store.lifecycle import ACTIVE, HazardStatus
 
 log = logging.getLogger("clearway.delivery")
 ERROR_LIMIT = 2000
@@ -76,7 +77,7 @@ class Dispatcher:
         db: Database,
         site: Callable[[], Site],
         settings: DeliverySettings,
-        evidence: EvidenceStore,
+        writer: HazardWriter,
         senders: Senders | None = None,
         registry: CollectorRegistry | None = None,
         rng: random.Random | None = None,
@@ -85,7 +86,8 @@ class Dispatcher:
         self.db = db
         self.site = site
         self.settings = settings
-        self.evidence = evidence
+        self.writer = writer
+        self.evidence = writer.evidence
         self.senders = senders or Senders()
         self.rng = rng or random.Random()
         self.after_send = after_send  # test hook: runs after the send, before the outcome is recorded
@@ -232,7 +234,7 @@ class Dispatcher:
         for hazard in session.scalars(query):
             claimed = heard[hazard.id]
             note = f"delivered to {claimed.agency_id} via {claimed.channel}"
-            transition(session, hazard, "notified", "system:delivery", note)
+            self.writer.transition(session, hazard, HazardStatus.notified, "system:delivery", note)
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         """Exponential with 'equal jitter': half the step fixed, half random; never sooner than Retry-After."""

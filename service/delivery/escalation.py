@@ -20,11 +20,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from service.config.site import AgencyKind, Site
-from service.delivery.models import HazardEscalation
 from service.hazards.routing import COMPOUND_BOUND
 from service.store import models as m
 from service.store.db import Database, utcnow
-from service.store.lifecycle import ACTIVE, record
+from service.store.delivery_models import HazardEscalation
+from service.store.hazard_writer import HazardWriter
+from service.store.lifecycle import ACTIVE
 
 log = logging.getLogger("clearway.escalation")
 ACTOR = "system:escalation"
@@ -70,9 +71,10 @@ def due_stages(site: Site, hazard: m.HazardEvent, done: set[str], now: datetime)
 
 
 class EscalationScheduler:
-    def __init__(self, db: Database, site: Callable[[], Site]) -> None:
+    def __init__(self, db: Database, site: Callable[[], Site], writer: HazardWriter) -> None:
         self.db = db
         self.site = site
+        self.writer = writer
         self.postgres = db.engine.dialect.name == "postgresql"
 
     def run_once(self, now: datetime | None = None) -> list[Escalated]:
@@ -150,7 +152,7 @@ class EscalationScheduler:
                     )
                     existing.add(agency_id)
             session.flush()
-            record(session, hazard, "escalated", ACTOR, _note(stage, due_at, level, agencies))
+            self.writer.record(session, hazard, "escalated", ACTOR, _note(stage, due_at, level, agencies))
             results.append(Escalated(hazard_id, stage, level, tuple(a for a, _ in agencies)))
         return results
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config.site import Site
-from service.delivery.models import HazardEscalation
 from service.store import models as m
+from service.store.delivery_models import HazardEscalation
 
 SCHEMA = "clearway.hazard-event/1"
 TITLES = {
@@ -44,7 +44,7 @@ def build_event(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory,
     hazard_url = f"{base}/api/v1/hazards/{hazard.id}"
     camera = site.camera(hazard.camera_id)
     compound = site.compound(hazard.compound_id)
-    zone = next((z for z in camera.zones if z.id == hazard.zone_key), None) if camera else None
+    zone = camera.zone(hazard.zone_key) if camera else None
     evidence = session.scalars(select(m.Evidence).where(m.Evidence.hazard_id == hazard.id).order_by(m.Evidence.id))
     event = {
         "schema": SCHEMA,

@@ -1,9 +1,8 @@
 """The transactional outbox: delivery rows written inside the transaction of the hazard change.
 
-`lifecycle.on_history` calls `_on_history` for every history row, in the same session. The session finds
-its Outbox (site, settings) in `session.info`, put there by `Outbox.attach` on the Database's sessionmaker,
-so several runtimes in one process (tests) each write with their own configuration, and code that opens a
-Database without delivery (migrations, CLI tools) writes none.
+The outbox is the `HistorySink` of the runtime's `HazardWriter` (service/store/hazard_writer.py): the writer
+hands it every history row in the same session, and it adds one pending delivery per recipient channel.
+`wake_on_commit(db)` lets the dispatcher start as soon as such rows are committed instead of at its next poll.
 """
 
 from __future__ import annotations
@@ -20,13 +19,11 @@ from sqlalchemy.orm import Session
 from service.config.site import Agency, AgencyKind, Site
 from service.delivery.config import DELIVERED_EVENTS
 from service.delivery.messages import build_event
-from service.delivery.models import DEAD, PENDING, Delivery
 from service.delivery.settings import DeliverySettings
 from service.store import models as m
 from service.store.db import Database, utcnow
-from service.store.lifecycle import on_history
+from service.store.delivery_models import DEAD, PENDING, Delivery
 
-INFO_KEY = "clearway.outbox"
 WROTE_KEY = "clearway.outbox.wrote"
 
 
@@ -56,18 +53,14 @@ class Outbox:
         self.settings = settings
         self.wake = threading.Event()
 
-    def attach(self, db: Database) -> None:
-        info = dict(db.sessions.kw.get("info") or {})
-        info[INFO_KEY] = self
-        db.sessions.configure(info=info)
+    def wake_on_commit(self, db: Database) -> None:
+        """Wake the dispatcher when a transaction of `db` that wrote deliveries commits."""
         if not sa_event.contains(db.sessions, "after_commit", _after_commit):
             sa_event.listen(db.sessions, "after_commit", _after_commit)
             sa_event.listen(db.sessions, "after_rollback", _after_rollback)
 
-    def detach(self, db: Database) -> None:
-        info = dict(db.sessions.kw.get("info") or {})
-        info.pop(INFO_KEY, None)
-        db.sessions.configure(info=info)
+    def history_added(self, session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> None:
+        self.enqueue(session, hazard, entry)
 
     def enqueue(self, session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> int:
         """Add one pending delivery per recipient channel; returns how many."""
@@ -122,23 +115,15 @@ class Outbox:
                 )
                 count += 1
         if count:
-            session.info[WROTE_KEY] = True
+            session.info[WROTE_KEY] = self
         return count
-
-
-@on_history
-def _on_history(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> None:
-    outbox = session.info.get(INFO_KEY)
-    if isinstance(outbox, Outbox):
-        outbox.enqueue(session, hazard, entry)
 
 
 def _after_commit(session: Session) -> None:
     """Wake the dispatcher as soon as new rows are visible, instead of at its next poll."""
-    if session.info.pop(WROTE_KEY, False):
-        outbox = session.info.get(INFO_KEY)
-        if isinstance(outbox, Outbox):
-            outbox.wake.set()
+    outbox = session.info.pop(WROTE_KEY, None)
+    if isinstance(outbox, Outbox):
+        outbox.wake.set()
 
 
 def _after_rollback(session: Session) -> None:

@@ -1,4 +1,4 @@
-"""Delivery as the runtime sees it: attach the outbox, run the dispatcher and escalation threads, stop them."""
+"""Delivery as the runtime sees it: the dispatcher and escalation threads over the outbox, started and stopped."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from service.delivery.escalation import EscalationScheduler
 from service.delivery.outbox import Outbox
 from service.delivery.settings import DeliverySettings
 from service.store.db import Database
-from service.store.evidence import EvidenceStore
+from service.store.hazard_writer import HazardWriter
 
 log = logging.getLogger("clearway.delivery")
 
@@ -26,16 +26,18 @@ class DeliveryService:
         db: Database,
         site: Callable[[], Site],
         settings: DeliverySettings,
-        evidence: EvidenceStore,
+        writer: HazardWriter,
+        outbox: Outbox,
         registry: CollectorRegistry | None = None,
         senders: Senders | None = None,
     ) -> None:
+        """`outbox` is the sink of `writer`: what the writer records becomes the deliveries sent here."""
         self.db = db
         self.settings = settings
-        self.outbox = Outbox(site, settings)
-        self.outbox.attach(db)
-        self.dispatcher = Dispatcher(db, site, settings, evidence, senders=senders, registry=registry)
-        self.escalation = EscalationScheduler(db, site)
+        self.outbox = outbox
+        self.outbox.wake_on_commit(db)
+        self.dispatcher = Dispatcher(db, site, settings, writer, senders=senders, registry=registry)
+        self.escalation = EscalationScheduler(db, site, writer)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -68,4 +70,3 @@ class DeliveryService:
             thread.join(timeout=30)
         self._threads = []
         self.dispatcher.close()
-        self.outbox.detach(self.db)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
 
 import numpy as np
 from shapely.geometry import Polygon
@@ -26,9 +26,13 @@ from shapely.geometry import Polygon
 from service.config.site import Camera
 from service.hazards.tracker import Track, match
 from service.vision.geometry import ZoneShape, masked, to_pixels
-from service.vision.types import Detections
+from service.vision.types import ZONES, Detections
 
-ChangeKind = Literal["opened", "updated", "cleared"]
+
+class ChangeKind(StrEnum):
+    opened = "opened"
+    updated = "updated"
+    cleared = "cleared"
 
 
 @dataclass(frozen=True)
@@ -83,11 +87,10 @@ class HazardChange:
 
 @dataclass
 class Observation:
-    """What one frame did: the changes, plus per-detection track ids and zones for storage."""
+    """What one frame did: the changes, and the detections with their track ids and zones (`data[ZONES]`)."""
 
     changes: list[HazardChange]
     detections: Detections
-    zones_of: list[list[str]]
     late: bool
     any_in_zone: bool
 
@@ -132,8 +135,9 @@ class HazardEngine:
         height: int,
     ) -> Observation:
         zones_of = self.zones_for(detections, width, height)
+        detections.set_data(ZONES, zones_of)
         if state.last_captured_at is not None and captured_at <= state.last_captured_at:
-            return Observation([], detections, zones_of, late=True, any_in_zone=False)
+            return Observation([], detections, late=True, any_in_zone=False)
         state.last_captured_at = captured_at
 
         masks = self._geometry(width, height)[1]
@@ -166,7 +170,9 @@ class HazardEngine:
                 and (captured_at - track.last_seen).total_seconds() >= self.tuning.clear_after_s
             )
             if gone:
-                changes += [self._change("cleared", track, z, captured_at, "object gone") for z in track.open_hazards]
+                changes += [
+                    self._change(ChangeKind.cleared, track, z, captured_at, "object gone") for z in track.open_hazards
+                ]
             else:
                 survivors.append(track)
         state.tracks = survivors
@@ -191,7 +197,7 @@ class HazardEngine:
 
         detections.track_id = track_ids
         any_in_zone = any(t.zone_since and t.last_seen == captured_at for t in state.tracks)
-        return Observation(changes, detections, zones_of, late=False, any_in_zone=any_in_zone)
+        return Observation(changes, detections, late=False, any_in_zone=any_in_zone)
 
     @staticmethod
     def _refresh(track: Track, detections: Detections, di: int, at: datetime) -> None:
@@ -206,7 +212,7 @@ class HazardEngine:
         for zone_id in list(track.zone_since):
             if zone_id not in inside:
                 if zone_id in track.open_hazards:
-                    changes.append(self._change("cleared", track, zone_id, at, "object left the zone"))
+                    changes.append(self._change(ChangeKind.cleared, track, zone_id, at, "object left the zone"))
                     track.open_hazards.remove(zone_id)
                 del track.zone_since[zone_id]
                 track.zone_first_frame.pop(zone_id, None)
@@ -216,10 +222,10 @@ class HazardEngine:
             track.zone_since.setdefault(zone.id, at)
             track.zone_first_frame.setdefault(zone.id, frame_id)
             if zone.id in track.open_hazards:
-                changes.append(self._change("updated", track, zone.id, at))
+                changes.append(self._change(ChangeKind.updated, track, zone.id, at))
             elif (at - track.zone_since[zone.id]).total_seconds() >= zone.effective_dwell_seconds:
                 track.open_hazards.append(zone.id)
-                changes.append(self._change("opened", track, zone.id, at))
+                changes.append(self._change(ChangeKind.opened, track, zone.id, at))
         return changes
 
     def _change(self, kind: ChangeKind, track: Track, zone_id: str, at: datetime, reason: str = "") -> HazardChange:

@@ -1,6 +1,7 @@
 """Import every module that defines tables, so Base.metadata knows the whole schema (Alembic, tests)."""
 
-from service.auth import models as auth_models  # noqa: F401  (users, web sessions, audit log)
-from service.delivery import models as delivery_models  # noqa: F401
-from service.store import models  # noqa: F401
-from service.web import models as web_models  # noqa: F401  (camera zone overrides)
+from service.store import (
+    auth_models,  # noqa: F401  (users, web sessions, audit log)
+    delivery_models,  # noqa: F401  (outbox, escalations)
+    models,  # noqa: F401  (site, frames, hazards, evidence, keys, zone overrides)
+)

@@ -12,6 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+def is_png(data: bytes) -> bool:
+    return data[:4] == b"\x89PNG"
+
+
+def media_type_of(data: bytes) -> str:
+    """Evidence is JPEG or PNG (decoded and checked at the edge); the signature tells which."""
+    return "image/png" if is_png(data) else "image/jpeg"
+
+
+def suffix_of(data: bytes) -> str:
+    return "png" if is_png(data) else "jpg"
+
+
 class EvidenceTamperedError(RuntimeError):
     """The file on disk no longer matches the hash recorded when it was stored."""
 

@@ -1,76 +1,56 @@
-"""Hazard lifecycle: the legal status transitions, and the history row every change leaves behind.
+"""Hazard lifecycle: the statuses, and which status changes are legal.
 
     open -> notified -> acknowledged -> rectified
     open/notified/acknowledged -> dismissed (false positive, with a reason) | cleared (left by itself)
 
-Listeners registered with `on_history` run inside the same transaction as the change: that is how the
-delivery outbox gets its rows committed atomically with the hazard change that caused them.
+Pure rules; `service/store/hazard_writer.py` applies them and writes the history row each change leaves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from enum import StrEnum
 
-from sqlalchemy.orm import Session
 
-from service.store.db import utcnow
-from service.store.models import HazardEvent, HazardHistory
+class HazardStatus(StrEnum):
+    open = "open"
+    notified = "notified"
+    acknowledged = "acknowledged"
+    rectified = "rectified"
+    dismissed = "dismissed"
+    cleared = "cleared"
 
-TRANSITIONS: dict[str, set[str]] = {
-    "open": {"notified", "acknowledged", "rectified", "dismissed", "cleared"},
-    "notified": {"acknowledged", "rectified", "dismissed", "cleared"},
-    "acknowledged": {"rectified", "dismissed", "cleared"},
-    "rectified": set(),
-    "dismissed": set(),
-    "cleared": set(),
+
+TRANSITIONS: dict[HazardStatus, frozenset[HazardStatus]] = {
+    HazardStatus.open: frozenset(
+        {
+            HazardStatus.notified,
+            HazardStatus.acknowledged,
+            HazardStatus.rectified,
+            HazardStatus.dismissed,
+            HazardStatus.cleared,
+        }
+    ),
+    HazardStatus.notified: frozenset(
+        {HazardStatus.acknowledged, HazardStatus.rectified, HazardStatus.dismissed, HazardStatus.cleared}
+    ),
+    HazardStatus.acknowledged: frozenset({HazardStatus.rectified, HazardStatus.dismissed, HazardStatus.cleared}),
+    HazardStatus.rectified: frozenset(),
+    HazardStatus.dismissed: frozenset(),
+    HazardStatus.cleared: frozenset(),
 }
-ACTIVE = ("open", "notified", "acknowledged")
-CLOSED = ("rectified", "dismissed", "cleared")
-
-HistoryListener = Callable[[Session, HazardEvent, HazardHistory], None]
-_listeners: list[HistoryListener] = []
+ACTIVE: tuple[HazardStatus, ...] = (HazardStatus.open, HazardStatus.notified, HazardStatus.acknowledged)
+CLOSED: tuple[HazardStatus, ...] = (HazardStatus.rectified, HazardStatus.dismissed, HazardStatus.cleared)
 
 
 class IllegalTransitionError(ValueError):
     """A status change the lifecycle does not allow (the API answers 409)."""
 
 
-def on_history(listener: HistoryListener) -> HistoryListener:
-    """Register a function called for every history row, inside the transaction that adds it."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
-
-
-def record(
-    session: Session,
-    hazard: HazardEvent,
-    action: str,
-    actor: str,
-    note: str = "",
-    from_status: str | None = None,
-    to_status: str | None = None,
-) -> HazardHistory:
-    entry = HazardHistory(
-        hazard=hazard, action=action, actor=actor, note=note, from_status=from_status, to_status=to_status
-    )
-    session.add(entry)
-    session.flush()
-    for listener in list(_listeners):
-        listener(session, hazard, entry)
-    return entry
-
-
-def transition(session: Session, hazard: HazardEvent, to_status: str, actor: str, note: str = "") -> HazardHistory:
-    """Move a hazard to `to_status` or raise IllegalTransitionError, recording who did it."""
-    if to_status not in TRANSITIONS:
+def check_transition(hazard_id: int, current: str, to_status: str) -> HazardStatus:
+    """The target status if `current -> to_status` is legal; IllegalTransitionError otherwise."""
+    if to_status not in HazardStatus.__members__:
         raise IllegalTransitionError(f"unknown status {to_status!r}")
-    if to_status not in TRANSITIONS[hazard.status]:
-        raise IllegalTransitionError(f"hazard {hazard.id} is {hazard.status}; it cannot become {to_status}")
-    from_status = hazard.status
-    hazard.status = to_status
-    if to_status in CLOSED:
-        hazard.closed_at = utcnow()
-    if to_status == "dismissed":
-        hazard.dismiss_reason = note
-    return record(session, hazard, to_status, actor, note, from_status, to_status)
+    target = HazardStatus(to_status)
+    if target not in TRANSITIONS[HazardStatus(current)]:
+        raise IllegalTransitionError(f"hazard {hazard_id} is {current}; it cannot become {to_status}")
+    return target

@@ -93,6 +93,8 @@ class HazardEvent(Base):
     __table_args__ = (
         Index("ix_hazards_status_opened", "status", "opened_at"),
         Index("ix_hazards_compound_opened", "compound_id", "opened_at"),
+        # The review queue's counts per status (a covering scan) and a company's scoped pages (ordered ranges).
+        Index("ix_hazards_compound_status", "compound_id", "status"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     engine_key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -203,4 +205,16 @@ class StaticSceneState(Base):
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
     model: Mapped[bytes] = mapped_column(LargeBinary)
     last_captured_at: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CameraOverride(Base):
+    """One camera's zones and masks as last saved in the editor (replaces those in the site file)."""
+
+    __tablename__ = "camera_overrides"
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
+    zones: Mapped[list] = mapped_column(JSON)
+    masks: Mapped[list] = mapped_column(JSON)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

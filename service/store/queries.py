@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from service.auth.keys import Principal
 from service.auth.scope import scope_hazards
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
+from service.vision.geometry import iou_matrix
 
 Order = Literal["newest", "oldest"]
 
@@ -132,6 +134,11 @@ def status_counts(session: Session, who: Principal, filters: HazardFilters) -> d
     return counts
 
 
+def count_active_hazards(session: Session) -> int:
+    """Hazards not yet closed, everywhere (the `clearway_open_hazards` gauge)."""
+    return session.scalar(select(func.count()).where(m.HazardEvent.status.in_(ACTIVE))) or 0
+
+
 def box_in_frame(session: Session, hazard: m.HazardEvent, frame_id: str | None) -> list[float]:
     """The hazard object's box in one of its frames: the same-class detection overlapping its box most."""
     if frame_id is None:
@@ -141,18 +148,8 @@ def box_in_frame(session: Session, hazard: m.HazardEvent, frame_id: str | None) 
             m.DetectionRecord.frame_id == frame_id, m.DetectionRecord.class_name == hazard.class_name
         )
     ).all()
-    best, best_iou = list(hazard.box), 0.0
-    for d in candidates:
-        box = [d.x1, d.y1, d.x2, d.y2]
-        overlap = _iou(box, hazard.box)
-        if overlap > best_iou:
-            best, best_iou = box, overlap
-    return best
-
-
-def _iou(a: list[float], b: list[float]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
+    boxes = np.asarray([[d.x1, d.y1, d.x2, d.y2] for d in candidates], dtype=np.float64).reshape(-1, 4)
+    overlaps = iou_matrix(boxes, np.asarray([hazard.box], dtype=np.float64))[:, 0]
+    if not len(overlaps) or overlaps.max() <= 0:
+        return list(hazard.box)
+    return [float(v) for v in boxes[int(np.argmax(overlaps))]]

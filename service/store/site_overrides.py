@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from service.config.site import Site, SiteConfigError, parse_site
 from service.store.db import Database, utcnow
-from service.web.models import CameraOverride
+from service.store.models import CameraOverride
 
 log = logging.getLogger("clearway.site_overrides")
 

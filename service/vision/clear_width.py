@@ -16,6 +16,10 @@ box's bottom edge spans more ground than the object, so the width errs low (4.24
 The free width between two sections varies linearly, so its minimum lies at a breakpoint: the sections are
 cut at every vertex of the lane and of the footprints (projected onto the axis), plus a regular grid.
 Sections within `end_margin_m` of the lane ends are skipped (hand-drawn ends are rarely square).
+
+This one module is everything about clear width: the geometry, what a hazard's lane measures (`lane_clear_width`:
+calibrated camera, fire-lane zone, every non-person object the engine placed there, a footprint depth by
+category) and how it is drawn on evidence (`draw_clear_width`, OpenCV's Hershey font: nothing fetched).
 """
 
 from __future__ import annotations
@@ -24,11 +28,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import cv2
 import numpy as np
 from shapely.geometry import LineString, MultiPolygon, Polygon
 from shapely.ops import unary_union
 
 from service.config.calibration import GroundCalibration
+from service.config.site import Camera, Zone, ZoneType
+from service.vision.geometry import to_pixels
+from service.vision.types import Detections
 
 Severity = Literal["major", "minor"]
 
@@ -185,3 +193,87 @@ def narrowest_clear_width(
         footprints_img=footprints_img,
         sections=len(candidates),
     )
+
+
+# --- what a hazard's lane measures ----------------------------------------------------------------------
+FOOTPRINT_DEPTH_M = {"vehicle": 4.5, "two_wheeler": 1.8, "clutter": 1.0}
+"""Typical ground depth (metres, along the line of sight) behind an object's visible bottom edge."""
+
+
+def lane_clear_width(
+    camera: Camera, zone: Zone, detections: Detections, size: tuple[int, int]
+) -> ClearWidthResult | None:
+    """The narrowest clear width of `zone` given this frame's objects in it; None when it cannot be measured."""
+    if camera.calibration is None or zone.type != ZoneType.fire_lane:
+        return None
+    rows = [i for i, zones in enumerate(detections.zones) if zone.id in zones and detections.category[i] != "person"]
+    boxes = detections.xyxy[np.asarray(rows, dtype=np.int64)].reshape(-1, 4)
+    depths = [FOOTPRINT_DEPTH_M.get(str(detections.category[i]), 1.0) for i in rows]
+    lane = to_pixels(zone.polygon, *size)
+    return narrowest_clear_width(lane, boxes, camera.calibration, size, footprint_depth_m=depths or 1.0)
+
+
+class LaneWidths:
+    """Clear width per fire lane of one frame, measured at most once (several hazards may share a lane)."""
+
+    def __init__(self, camera: Camera, detections: Detections, size: tuple[int, int]) -> None:
+        self.camera, self.detections, self.size = camera, detections, size
+        self._widths: dict[str, ClearWidthResult | None] = {}
+
+    def get(self, zone: Zone) -> ClearWidthResult | None:
+        if zone.id not in self._widths:
+            self._widths[zone.id] = lane_clear_width(self.camera, zone, self.detections, self.size)
+        return self._widths[zone.id]
+
+
+# --- drawing on evidence --------------------------------------------------------------------------------
+BELOW = (0, 0, 255)  # BGR red: below the minimum
+ENOUGH = (0, 200, 0)  # green
+FOOTPRINT = (0, 220, 255)
+
+
+def draw_clear_width(
+    image: np.ndarray, result: ClearWidthResult, minimum_m: float = 4.0, footprints: bool = True
+) -> np.ndarray:
+    """Draw on `image` (modified and returned): footprints, the narrowest section with end ticks, the width."""
+    height, width = image.shape[:2]
+    scale = max(0.45, min(width, height) / 800)
+    thickness = max(2, round(scale * 3))
+    colour = BELOW if result.width_m < minimum_m else ENOUGH
+    if footprints:
+        for poly in result.footprints_img:
+            if np.all(np.isfinite(poly)):
+                cv2.polylines(image, [poly.round().astype(np.int32)], True, FOOTPRINT, max(1, thickness - 1))
+    (x1, y1), (x2, y2) = result.section_img
+    p1, p2 = np.array([x1, y1]), np.array([x2, y2])
+    a, b = tuple(int(v) for v in p1.round()), tuple(int(v) for v in p2.round())
+    cv2.line(image, a, b, (0, 0, 0), thickness + 2, cv2.LINE_AA)
+    cv2.line(image, a, b, colour, thickness, cv2.LINE_AA)
+    direction = p2 - p1
+    length = float(np.hypot(*direction))
+    normal = np.array([-direction[1], direction[0]]) / length if length > 1e-6 else np.array([0.0, 1.0])
+    tick = normal * 6 * scale * 2
+    for p in (p1, p2):
+        q1, q2 = (p - tick).round().astype(int), (p + tick).round().astype(int)
+        cv2.line(image, (int(q1[0]), int(q1[1])), (int(q2[0]), int(q2[1])), colour, thickness, cv2.LINE_AA)
+    verdict = "<" if result.width_m < minimum_m else ">="
+    text = f"clear {result.width_m:.2f} m {verdict} {minimum_m:.1f} m"
+    font_scale = 0.7 * scale
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, max(1, thickness - 1))
+    mid = (p1 + p2) / 2
+    x = int(np.clip(mid[0] - tw / 2, 0, max(0, width - tw - 4)))
+    above = min(p1[1], p2[1]) - abs(tick[1]) - 6 * scale  # label clear of the line and its ticks
+    below = max(p1[1], p2[1]) + abs(tick[1]) + th + base + 6 * scale
+    y = int(above if above - th - base - 2 >= 0 else min(below, height - 2))
+    cv2.rectangle(image, (x, y - th - base - 2), (x + tw + 4, y + 2), colour, -1)
+    cv2.putText(
+        image,
+        text,
+        (x + 2, y - base + 1),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        (255, 255, 255),
+        max(1, thickness - 1),
+        cv2.LINE_AA,
+    )
+    return image

@@ -56,19 +56,32 @@ def masked(xyxy: np.ndarray, masks: list[Polygon]) -> bool:
     return any(mask.contains(point) for mask in masks)
 
 
+def _overlaps(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairwise intersection areas of (N,4) and (M,4) xyxy boxes, and each side's areas, broadcast (N, M)."""
+    a64 = np.asarray(a, dtype=np.float64).reshape(-1, 4)[:, None, :]
+    b64 = np.asarray(b, dtype=np.float64).reshape(-1, 4)[None, :, :]
+    ix = np.clip(np.minimum(a64[..., 2], b64[..., 2]) - np.maximum(a64[..., 0], b64[..., 0]), 0, None)
+    iy = np.clip(np.minimum(a64[..., 3], b64[..., 3]) - np.maximum(a64[..., 1], b64[..., 1]), 0, None)
+    area_a = (a64[..., 2] - a64[..., 0]) * (a64[..., 3] - a64[..., 1])
+    area_b = (b64[..., 2] - b64[..., 0]) * (b64[..., 3] - b64[..., 1])
+    return ix * iy, area_a, area_b
+
+
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise IoU of (N,4) and (M,4) xyxy boxes."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)), dtype=np.float64)
-    a = a.astype(np.float64)[:, None, :]
-    b = b.astype(np.float64)[None, :, :]
-    ix = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    iy = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    inter = ix * iy
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    inter, area_a, area_b = _overlaps(a, b)
     union = area_a + area_b - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def containment_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection / area of the box in `a`: how much of a[i] lies inside b[j]."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), dtype=np.float64)
+    inter, area_a, _ = _overlaps(a, b)
+    return np.where(area_a > 0, inter / np.maximum(area_a, 1e-9), 0.0)
 
 
 def centre_distance_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:

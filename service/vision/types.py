@@ -52,6 +52,8 @@ class Detections:
     xyxy is in pixels of the frame. `category` is the hazard category from the class map;
     `origin` says who found the object ("model" for the detector, "static" for the
     background model). `track_id` is filled by the tracker (-1 before tracking).
+    `data` holds further per-row columns that travel with their rows through selection and merging, the
+    way supervision's `Detections.data` does: the engine puts each row's zone ids under `ZONES`.
     """
 
     xyxy: np.ndarray
@@ -60,6 +62,7 @@ class Detections:
     category: np.ndarray
     origin: np.ndarray = field(default=None)  # type: ignore[assignment]
     track_id: np.ndarray = field(default=None)  # type: ignore[assignment]
+    data: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = int(np.asarray(self.xyxy).reshape(-1, 4).shape[0])
@@ -69,6 +72,7 @@ class Detections:
         self.category = _column(self.category, object, n)
         self.origin = _column(["model"] * n if self.origin is None else self.origin, object, n)
         self.track_id = _column([-1] * n if self.track_id is None else self.track_id, np.int64, n)
+        self.data = {name: _object_column(values, n) for name, values in self.data.items()}
 
     @classmethod
     def empty(cls) -> Detections:
@@ -78,7 +82,7 @@ class Detections:
         return int(self.xyxy.shape[0])
 
     def __getitem__(self, index: np.ndarray | slice | list[int]) -> Detections:
-        """Row selection with a boolean mask, index array or slice."""
+        """Row selection with a boolean mask, index array or slice (extra columns come along)."""
         return Detections(
             xyxy=self.xyxy[index],
             confidence=self.confidence[index],
@@ -86,13 +90,28 @@ class Detections:
             category=self.category[index],
             origin=self.origin[index],
             track_id=self.track_id[index],
+            data={name: values[index] for name, values in self.data.items()},
         )
+
+    def set_data(self, name: str, values: object) -> None:
+        """Add or replace an extra per-row column (one value per row, any Python object)."""
+        self.data[name] = _object_column(values, len(self))
+
+    @property
+    def zones(self) -> list[list[str]]:
+        """Zone ids each row counts in, as the engine placed it (empty lists before the engine ran)."""
+        column = self.data.get(ZONES)
+        if column is None:
+            return [[] for _ in range(len(self))]
+        return [list(z) if z is not None else [] for z in column]
 
     @classmethod
     def merge(cls, parts: list[Detections]) -> Detections:
+        """Rows of all parts in order; an extra column missing from some part is filled with None there."""
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
+        names = [name for part in parts for name in part.data]
         return cls(
             xyxy=np.concatenate([p.xyxy for p in parts]),
             confidence=np.concatenate([p.confidence for p in parts]),
@@ -100,11 +119,15 @@ class Detections:
             category=np.concatenate([p.category for p in parts]),
             origin=np.concatenate([p.origin for p in parts]),
             track_id=np.concatenate([p.track_id for p in parts]),
+            data={
+                name: np.concatenate([p.data.get(name, _object_column([None] * len(p), len(p))) for p in parts])
+                for name in dict.fromkeys(names)
+            },
         )
 
     def to_records(self) -> list[dict]:
-        """JSON-friendly rows, used by the API and the CLI."""
-        return [
+        """JSON-friendly rows, used by the API and the CLI (with their zones once the engine placed them)."""
+        records = [
             {
                 "class_name": str(self.class_name[i]),
                 "category": str(self.category[i]),
@@ -115,3 +138,24 @@ class Detections:
             }
             for i in range(len(self))
         ]
+        if ZONES in self.data:
+            for record, zones in zip(records, self.zones, strict=True):
+                record["zones"] = zones
+        return records
+
+
+ZONES = "zones"
+"""The `Detections.data` column with the zone ids each row counts in."""
+
+
+def _object_column(values: object, n: int) -> np.ndarray:
+    """A column of arbitrary Python values (lists included), one per row."""
+    if isinstance(values, np.ndarray) and values.dtype == object and values.shape == (n,):
+        return values
+    column = np.empty(n, dtype=object)
+    items = list(values)  # type: ignore[call-overload]
+    if len(items) != n:
+        raise ValueError(f"column has {len(items)} rows, expected {n}")
+    for i, value in enumerate(items):
+        column[i] = value
+    return column

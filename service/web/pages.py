@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -55,6 +56,10 @@ def person(request: Request) -> UserPrincipal:
     if active is None:
         raise LoginRequired()
     return active.principal
+
+
+WebDep = Annotated[WebSettings, Depends(web_settings)]
+PersonDep = Annotated[UserPrincipal, Depends(person)]
 
 
 async def csrf_guard(request: Request) -> None:

@@ -64,8 +64,8 @@ class SessionMiddleware:
         token = _cookies(headers).get(SESSION_COOKIE)
         uses_key = headers.get("authorization", "").lower().startswith("bearer ") or "x-api-key" in headers
         if token and not uses_key:
-            services = getattr(scope["app"].state, "services", None)
-            active = await run_in_threadpool(_resolve, services, token) if services else None
+            runtime = getattr(scope["app"].state, "runtime", None)
+            active = await run_in_threadpool(_resolve, runtime, token) if runtime else None
             if active is not None:
                 state = scope.setdefault("state", {})
                 state["principal"], state["web_session"] = active.principal, active
@@ -81,8 +81,8 @@ class SessionMiddleware:
         await self.app(scope, receive, send)
 
 
-def _resolve(services: object, token: str) -> ActiveSession | None:
-    with services.db.session() as session:  # type: ignore[attr-defined]
+def _resolve(runtime: object, token: str) -> ActiveSession | None:
+    with runtime.db.session() as session:  # type: ignore[attr-defined]
         return resolve_session(session, token)
 
 

@@ -27,7 +27,9 @@ def camera_health(session: Session, cameras: list[Camera], web: WebSettings, str
         .where(m.HazardEvent.status.in_(ACTIVE), m.HazardEvent.camera_id.in_(ids))
         .group_by(m.HazardEvent.camera_id)
     )
-    open_counts = cached_counts(("open-per-camera", tuple(ids)), lambda: dict(session.execute(query).tuples().all()))
+    open_counts = cached_counts(
+        session, ("open-per-camera", tuple(ids)), lambda: dict(session.execute(query).tuples().all())
+    )
     supervised: dict = {}
     if streams is not None and hasattr(streams, "health"):
         try:

@@ -68,7 +68,7 @@ def queue_state(params: dict[str, str], web: WebSettings) -> QueueState:
 
 def zone_of(site: Site, camera_id: str, zone_key: str) -> object | None:
     camera = site.camera(camera_id)
-    return next((z for z in camera.zones if z.id == zone_key), None) if camera else None
+    return camera.zone(zone_key) if camera else None
 
 
 def names(site: Site) -> dict[str, dict[str, str]]:
@@ -96,7 +96,7 @@ def duration_s(hazard: m.HazardEvent) -> float:
 def deliveries(session: Session, hazard_id: int) -> dict[str, list[dict]] | None:
     """Delivery rows per recipient agency from the delivery outbox; None where no outbox is installed."""
     try:
-        from service.delivery.models import Delivery
+        from service.store.delivery_models import Delivery
     except ImportError:  # hook: the page says delivery status is not available
         return None
     out: dict[str, list[dict]] = {}

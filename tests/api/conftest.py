@@ -38,7 +38,7 @@ def make_harness(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Ha
         client = TestClient(create_app(settings, detector_factory=lambda: detector))
         client.__enter__()
         clients.append(client)
-        runtime = client.app.state.services
+        runtime = client.app.state.runtime
         with runtime.db.session() as session:
             made = keys(session) if keys is not None else None
         if made is not None:

@@ -22,9 +22,9 @@ from PIL import Image
 from datasets.static_sequences import START, ZONE, Case, build
 from service.auth.keys import create_key
 from service.config.site import load_site
-from service.hazards.lane_width import lane_clear_width
+from service.vision.clear_width import lane_clear_width
 from service.vision.geometry import iou_matrix
-from service.vision.types import Detections
+from service.vision.types import ZONES, Detections
 from tests.api.conftest import Harness
 from tests.support import detections
 from tests.vision.camera_model import PinholeCamera
@@ -261,7 +261,8 @@ def test_clear_width_grades_the_hazard_and_is_drawn_on_the_evidence(
     )
     camera = load_site(site).cameras[0]
     frame_detections = detections(("x", category, box))
-    result = lane_clear_width(camera, camera.zones[0], frame_detections, [["lane"]], CAMERA.size)
+    frame_detections.set_data(ZONES, [["lane"]])  # where the engine placed it
+    result = lane_clear_width(camera, camera.zones[0], frame_detections, CAMERA.size)
     (x1, y1), (x2, y2) = result.section_img
     _, g, r = picture[round((y1 + y2) / 2), round((x1 + x2) / 2)].astype(int)
     assert (r > 150 and g < 100) if severity == "major" else (g > 150 and r < 100)

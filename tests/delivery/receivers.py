@@ -15,11 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support import free_port, wait_until
 
 
 @dataclass
@@ -206,12 +202,7 @@ class MqttSubscriber:
 
 def wait_reachable(host: str, port: int, timeout_s: float) -> bool:
     """Bounded wait for a server we just started to accept connections."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if broker_reachable(host, port, 0.5) is None:
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: broker_reachable(host, port, 0.5) is None, timeout_s)
 
 
 def broker_reachable(host: str = "127.0.0.1", port: int = 1883, timeout_s: float = 2.0) -> str | None:

@@ -1,5 +1,5 @@
 """A delivery test bed without the vision pipeline: a migrated database, the demo site with channels,
-hazards opened the way the pipeline opens them, and the delivery service driven by `run_once`."""
+hazards opened through the product's own hazard writer, and the delivery service driven by `run_once`."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ from sqlalchemy import select
 from service.config.settings import DEMO_SITE
 from service.config.site import Site, parse_site
 from service.delivery.dispatcher import DispatchStats
-from service.delivery.models import Delivery
+from service.delivery.outbox import Outbox
 from service.delivery.service import DeliveryService
 from service.delivery.settings import DeliverySettings
 from service.hazards.routing import recipients_for
 from service.store import models as m
 from service.store.db import Database, utcnow
+from service.store.delivery_models import Delivery
 from service.store.evidence import EvidenceStore
-from service.store.lifecycle import record, transition
+from service.store.hazard_writer import Grade, HazardWriter, NewHazard
 from service.store.migrate import upgrade
 from service.store.site_sync import sync_site
 from tests.delivery.receivers import Received
@@ -80,7 +81,9 @@ class DeliveryEnv:
         self.evidence = EvidenceStore(root / "evidence")
         options = {"background": False, "backoff_base_s": 1.0, "backoff_max_s": 30.0, "concurrency": 2} | settings
         self.settings = DeliverySettings(public_url=PUBLIC_URL, **options)
-        self.service = DeliveryService(self.db, lambda: self.site, self.settings, self.evidence)
+        self.outbox = Outbox(lambda: self.site, self.settings)
+        self.writer = HazardWriter(self.evidence, sink=self.outbox)  # as the runtime wires them
+        self.service = DeliveryService(self.db, lambda: self.site, self.settings, self.writer, self.outbox)
         self._count = 0
 
     def open_hazard(
@@ -91,54 +94,35 @@ class DeliveryEnv:
         at: datetime | None = None,
         clear_width_m: float | None = None,
     ) -> int:
-        """As the pipeline does it: hazard, evidence files, recipients and the "opened" entry in one commit."""
+        """Through the hazard writer, as a camera hazard opens: row, grade, evidence, recipients, "opened"."""
         at = at or utcnow()
         self._count += 1
         cam = self.site.camera(camera)
-        zone_type = next(z.type.value for z in cam.zones if z.id == zone)
+        zone_type = cam.zone(zone).type.value
+        new = NewHazard(
+            engine_key=f"{camera}:{zone}:{self._count}:{at.timestamp()}",
+            camera_id=camera,
+            compound_id=cam.compound,
+            zone_key=zone,
+            zone_type=zone_type,
+            category=category,
+            class_name="car",
+            confidence=0.91,
+            box=[0.2, 0.6, 0.5, 0.9],
+            first_seen_at=at - timedelta(minutes=5),
+            opened_at=at,
+        )
+        grade = None
+        if clear_width_m is not None:
+            grade = Grade(clear_width_m, "major" if clear_width_m < 4.0 else "minor", 4.0)
+        pictures = {"annotated": jpeg((200, 30, 30)), "thumbnail": jpeg((30, 200, 30))}
+        recipients = recipients_for(self.site, cam.compound, zone_type, category)
         with self.db.session() as session:
-            hazard = m.HazardEvent(
-                engine_key=f"{camera}:{zone}:{self._count}:{at.timestamp()}",
-                camera_id=camera,
-                compound_id=cam.compound,
-                zone_key=zone,
-                zone_type=zone_type,
-                category=category,
-                class_name="car",
-                confidence=0.91,
-                box=[0.2, 0.6, 0.5, 0.9],
-                first_seen_at=at - timedelta(minutes=5),
-                opened_at=at,
-                last_seen_at=at,
-                clear_width_m=clear_width_m,
-                severity="major" if clear_width_m is not None and clear_width_m < 4.0 else "minor",
-            )
-            session.add(hazard)
-            session.flush()
-            for kind, colour in (("annotated", (200, 30, 30)), ("thumbnail", (30, 200, 30))):
-                stored = self.evidence.save(f"hazards/{hazard.id}/{kind}.jpg", jpeg(colour))
-                session.add(
-                    m.Evidence(
-                        hazard_id=hazard.id,
-                        kind=kind,
-                        path=stored.relative_path,
-                        sha256=stored.sha256,
-                        size_bytes=stored.size_bytes,
-                    )
-                )
-            for r in recipients_for(self.site, cam.compound, zone_type, category):
-                session.add(
-                    m.HazardRecipient(
-                        hazard_id=hazard.id, agency_id=r.agency_id, agency_kind=r.agency_kind, reason=r.reason
-                    )
-                )
-            session.flush()
-            record(session, hazard, "opened", "system", "car in zone", None, "open")
-            return hazard.id
+            return self.writer.open(session, new, recipients, "car in zone", pictures, grade).id
 
     def act(self, hazard_id: int, to_status: str, actor: str = "property:pm-lanting", note: str = "") -> None:
         with self.db.session() as session:
-            transition(session, session.get(m.HazardEvent, hazard_id), to_status, actor, note)
+            self.writer.transition(session, session.get(m.HazardEvent, hazard_id), to_status, actor, note)
 
     def hazard(self, hazard_id: int) -> m.HazardEvent:
         with self.db.session() as session:

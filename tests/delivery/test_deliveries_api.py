@@ -18,7 +18,7 @@ def test_dead_deliveries_are_listed_and_redriven_with_the_same_key(make_harness,
         {"pm-lanting": [webhook(f"{receiver.url}/hook")], "ps-chengguan": [webhook(f"{receiver.url}/hook", name="ps")]},
     )
     h = make_harness(site_file=site_file, delivery={"background": False})
-    dispatcher = h.client.app.state.services.delivery.dispatcher
+    dispatcher = h.client.app.state.runtime.delivery.dispatcher
     start = utcnow() - timedelta(minutes=10)
     for i, seconds in enumerate((0, 150, 300)):
         result = push(h, 50 + i, start + timedelta(seconds=seconds), CAR)

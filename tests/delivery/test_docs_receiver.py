@@ -15,8 +15,8 @@ from service.delivery.signing import sign_webhook, verify_webhook
 from service.store.db import utcnow
 from tests.conftest import REPO
 from tests.delivery.conftest import MakeEnv
-from tests.delivery.receivers import free_port
 from tests.delivery.support import SECRET, site_with, webhook
+from tests.support import free_port
 
 
 def docs_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
@@ -46,7 +46,7 @@ def test_the_documented_receiver_verifies_and_processes_each_key_once(
         def crash(outcome) -> None:
             raise SystemExit("crash after send")
 
-        crashing = Dispatcher(env.db, lambda: env.site, env.settings, env.evidence, after_send=crash)
+        crashing = Dispatcher(env.db, lambda: env.site, env.settings, env.writer, after_send=crash)
         now = utcnow()
         with pytest.raises(SystemExit):
             crashing.run_once(now)

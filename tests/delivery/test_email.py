@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from service.store.db import utcnow
 from tests.delivery.conftest import MakeEnv
-from tests.delivery.receivers import SmtpServer, free_port
+from tests.delivery.receivers import SmtpServer
 from tests.delivery.support import site_with
+from tests.support import free_port
 
 
 def email_channel(port: int, **extra: object) -> dict:

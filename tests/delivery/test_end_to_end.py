@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import timedelta
 
@@ -10,7 +9,7 @@ from service.store.db import utcnow
 from tests.api.conftest import Harness
 from tests.delivery.receivers import DedupReceiver
 from tests.delivery.support import PUBLIC_URL, verify_signature, webhook, write_site
-from tests.support import detections, png_bytes
+from tests.support import detections, png_bytes, wait_until
 
 CAR = ("car", "vehicle", (20, 30, 40, 45))  # ground point in lanting-gate's fire lane
 
@@ -26,15 +25,6 @@ def push(h: Harness, seed: int, captured_at, *objects) -> dict:
     )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def wait_until(check, timeout_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def test_frames_in_webhook_and_mqtt_out_with_valid_signatures(make_harness, receivers, subscribe, tmp_path) -> None:

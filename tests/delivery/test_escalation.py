@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from service.delivery.escalation import Escalated, EscalationScheduler
-from service.delivery.models import Delivery, HazardEscalation
 from service.delivery.service import DeliveryService
 from service.store import models as m
 from service.store.db import Database
-from service.store.lifecycle import record
+from service.store.delivery_models import Delivery, HazardEscalation
 from tests.delivery.conftest import MakeEnv
 from tests.delivery.receivers import DedupReceiver
 from tests.delivery.support import site_with, verify_signature, webhook
@@ -46,7 +45,9 @@ def test_missed_acknowledge_deadline_escalates_once_and_is_delivered(make_env: M
     assert scheduler.run_once(T + timedelta(minutes=29)) == []
     assert scheduler.run_once(T + timedelta(minutes=31)) == [Escalated(hazard_id, "acknowledge", 1, ("ps-chengguan",))]
     assert scheduler.run_once(T + timedelta(minutes=32)) == []
-    restarted = EscalationScheduler(env.db, lambda: env.site)  # nothing in memory: derived from the database
+    restarted = EscalationScheduler(
+        env.db, lambda: env.site, env.writer
+    )  # nothing in memory: derived from the database
     assert restarted.run_once(T + timedelta(hours=1)) == []
 
     hazard = env.hazard(hazard_id)
@@ -104,7 +105,7 @@ def test_confirmed_major_goes_straight_to_the_top(make_env: MakeEnv, receivers) 
     with env.db.session() as session:
         hazard = session.get(m.HazardEvent, hazard_id)
         hazard.severity, hazard.confirmed = "major", True
-        record(session, hazard, "confirmed", "police:ps", "blocks the only fire engine access")
+        env.writer.record(session, hazard, "confirmed", "police:ps", "blocks the only fire engine access")
     scheduler = env.service.escalation
     assert scheduler.run_once(T + timedelta(minutes=1)) == [
         Escalated(hazard_id, "major", 2, ("fb-county", "co-county"))
@@ -123,7 +124,7 @@ def test_a_lane_narrowed_below_the_minimum_is_major_on_the_ladder_once_confirmed
         hazard = session.get(m.HazardEvent, hazard_id)
         assert hazard.severity == "major"
         hazard.confirmed = True  # confirmed without a grade: the measured one stands
-        record(session, hazard, "confirmed", "police:ps", "severity major")
+        env.writer.record(session, hazard, "confirmed", "police:ps", "severity major")
     assert scheduler.run_once(T + timedelta(minutes=2)) == [
         Escalated(hazard_id, "major", 2, ("fb-county", "co-county"))
     ]
@@ -147,7 +148,7 @@ def test_two_schedulers_at_once_never_escalate_the_same_hazard_twice(make_env: M
     env = make_env(everyone(receivers().url))
     hazards = [env.open_hazard(at=T) for _ in range(6)]
     second = Database(env.db.url)  # another instance: its own engine, connections and outbox
-    other = DeliveryService(second, lambda: env.site, env.settings, env.evidence)
+    other = DeliveryService(second, lambda: env.site, env.settings, env.writer, env.outbox)
     try:
         schedulers = [env.service.escalation, other.escalation]
         barrier = threading.Barrier(2)

@@ -13,8 +13,9 @@ import pytest
 from service.store.db import utcnow
 from tests.conftest import server_unavailable
 from tests.delivery.conftest import MakeEnv
-from tests.delivery.receivers import MqttSubscriber, free_port, wait_reachable
+from tests.delivery.receivers import MqttSubscriber, wait_reachable
 from tests.delivery.support import site_with
+from tests.support import free_port
 
 
 def mqtt_channel(prefix: str, port: int = 1883, **extra: object) -> dict:

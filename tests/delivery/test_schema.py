@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect
 
-from service.delivery.models import Delivery, HazardEscalation
 from service.store.db import Database
+from service.store.delivery_models import Delivery, HazardEscalation
 from service.store.migrate import alembic_config, upgrade
 
 OURS = {Delivery.__tablename__, HazardEscalation.__tablename__}

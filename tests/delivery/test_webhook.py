@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from service.delivery.dispatcher import Dispatcher
-from service.delivery.models import Delivery
 from service.store import models as m
 from service.store.db import utcnow
-from service.store.lifecycle import record
+from service.store.delivery_models import Delivery
 from tests.delivery.conftest import MakeEnv
-from tests.delivery.receivers import DedupReceiver, Scripted, free_port
+from tests.delivery.receivers import DedupReceiver, Scripted
 from tests.delivery.support import PUBLIC_URL, site_with, verify_signature, webhook
+from tests.support import free_port
 
 LATER = timedelta(seconds=60)  # past any backoff of these tests (base 1 s, cap 30 s)
 
@@ -87,13 +87,13 @@ def test_rows_are_committed_with_the_change_or_not_at_all(make_env: MakeEnv, rec
     wake.clear()
     with pytest.raises(RuntimeError), env.db.session() as session:
         hazard = session.get(m.HazardEvent, hazard_id)
-        record(session, hazard, "confirmed", "police:ps", "seen it")
+        env.writer.record(session, hazard, "confirmed", "police:ps", "seen it")
         assert session.scalars(select(Delivery).where(Delivery.event == "confirmed")).first() is not None
         raise RuntimeError("the change fails after its outbox rows were added")
     assert [d.event for d in env.deliveries()] == ["opened"]  # rolled back together
     assert [h.action for h in env.hazard(hazard_id).history] == ["opened"]
     with env.db.session() as session:
-        record(session, session.get(m.HazardEvent, hazard_id), "evidence_viewed", "police:ps", "annotated")
+        env.writer.record(session, session.get(m.HazardEvent, hazard_id), "evidence_viewed", "police:ps", "annotated")
     assert [d.event for d in env.deliveries()] == ["opened"]  # audit entries are never delivered
     assert not wake.is_set()  # neither the rollback nor the audit entry woke it
 
@@ -193,7 +193,7 @@ def test_crash_between_send_and_mark_is_redelivered_and_deduplicated(make_env: M
     def crash(outcome) -> None:
         raise SystemExit("power cut after the send, before the outcome is recorded")
 
-    crashing = Dispatcher(env.db, lambda: env.site, env.settings, env.evidence, after_send=crash)
+    crashing = Dispatcher(env.db, lambda: env.site, env.settings, env.writer, after_send=crash)
     now = utcnow()
     with pytest.raises(SystemExit):
         crashing.run_once(now)
@@ -202,7 +202,7 @@ def test_crash_between_send_and_mark_is_redelivered_and_deduplicated(make_env: M
     [row] = env.deliveries()
     assert row.status == "pending" and row.attempts == 1  # claimed, never marked
 
-    fresh = Dispatcher(env.db, lambda: env.site, env.settings, env.evidence)  # "after the restart"
+    fresh = Dispatcher(env.db, lambda: env.site, env.settings, env.writer)  # "after the restart"
     try:
         assert fresh.run_once(now + timedelta(seconds=10)).claimed == 0  # lease still held
         assert fresh.run_once(now + timedelta(seconds=31)).delivered == 1

@@ -62,7 +62,7 @@ def client(default_model_path: Path, tmp_path: Path):
     site_file.write_text(yaml.safe_dump(SITE))
     settings = Settings(data_dir=tmp_path / "data", site_file=site_file, models_dir=default_model_path.parent)
     with TestClient(create_app(settings)) as test_client:
-        with test_client.app.state.services.db.session() as session:
+        with test_client.app.state.runtime.db.session() as session:
             key = create_key(session, "gw", "gateway", camera_ids=["bus-cam", "stair-cam"])
             admin = create_key(session, "admin", "admin")
         test_client.headers.update({"Authorization": f"Bearer {key}"})

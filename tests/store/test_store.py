@@ -15,7 +15,8 @@ from service.config.site import load_site
 from service.store import models as m
 from service.store.db import Base, Database
 from service.store.evidence import EvidenceStore, EvidenceTamperedError
-from service.store.lifecycle import IllegalTransitionError, transition
+from service.store.hazard_writer import HazardWriter
+from service.store.lifecycle import IllegalTransitionError
 from service.store.migrate import current_revision, upgrade
 from service.store.site_sync import sync_site
 
@@ -59,7 +60,8 @@ def _hazard(session, key: str = "k") -> m.HazardEvent:
     return hazard
 
 
-def test_lifecycle_allows_the_campaign_path_and_refuses_the_rest(db: Database) -> None:
+def test_lifecycle_allows_the_campaign_path_and_refuses_the_rest(db: Database, tmp_path: Path) -> None:
+    transition = HazardWriter(EvidenceStore(tmp_path / "evidence")).transition
     with db.session() as session:
         hazard = _hazard(session)
         for status in ("notified", "acknowledged", "rectified"):

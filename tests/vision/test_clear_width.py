@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from service.config.calibration import GroundCalibration
-from service.vision.clear_width import box_footprint, narrowest_clear_width, severity_for
-from service.vision.overlay_clear_width import draw_clear_width
+from service.vision.clear_width import box_footprint, draw_clear_width, narrowest_clear_width, severity_for
 from tests.vision.camera_model import PinholeCamera
 
 LANE = np.array([(0.0, 0.0), (6.0, 0.0), (6.0, 30.0), (0.0, 30.0)])

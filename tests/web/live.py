@@ -7,9 +7,7 @@ CLEARWAY_REQUIRE_SERVERS=1). Screenshots go to test-output/web/.
 from __future__ import annotations
 
 import os
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +21,7 @@ from service.auth.keys import create_key
 from service.config.settings import Settings
 from service.runtime import Runtime
 from tests.conftest import REPO, server_unavailable
-from tests.support import ScriptedDetector
+from tests.support import ScriptedDetector, free_port, wait_until
 from tests.web.support import PASSWORD, PEOPLE
 
 CHROMIUM = Path(os.environ.get("CLEARWAY_CHROMIUM", "/usr/bin/chromium"))
@@ -50,12 +48,6 @@ class LiveSite:
         return httpx.Client(base_url=self.base, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def live(tmp_path: Path) -> Iterator[LiveSite]:
     """The whole service on SQLite with the scripted detector, one user per role, keys per role."""
@@ -64,15 +56,13 @@ def live(tmp_path: Path) -> Iterator[LiveSite]:
     detector = ScriptedDetector()
     settings = Settings(data_dir=tmp_path / "data", database_url=f"sqlite:///{tmp_path / 'live.db'}")
     app = create_app(settings, detector_factory=lambda: detector)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="live-uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and thread.is_alive() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: server.started or not thread.is_alive(), timeout_s=30)
     assert server.started, "uvicorn did not start within 30 s"
-    services: Runtime = app.state.services
+    services: Runtime = app.state.runtime
     with services.db.session() as session:
         keys = {"gateway": create_key(session, "gw", "gateway", camera_ids=["lanting-gate", "lanting-b3-stair"])}
         for name, (role, agency) in PEOPLE.items():

@@ -21,7 +21,7 @@ PEOPLE = {
 
 
 def add_people(h: Harness) -> None:
-    with h.client.app.state.services.db.session() as session:
+    with h.client.app.state.runtime.db.session() as session:
         for name, (role, agency) in PEOPLE.items():
             create_user(session, name, PASSWORD, role, agency, display_name=f"{name.title()} User")
 

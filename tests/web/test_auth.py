@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from service.auth.models import AuditEntry, User, WebSession
 from service.auth.users import LOCK_AFTER_FAILURES
+from service.store.auth_models import AuditEntry, User, WebSession
 from service.store.db import utcnow
 from tests.api.conftest import Harness
 from tests.web.support import PASSWORD, csrf_of, login, login_form_token
@@ -27,7 +27,7 @@ def attempt(client: TestClient, username: str, password: str, token: str | None 
 
 
 def db(h: Harness):
-    return h.client.app.state.services.db
+    return h.client.app.state.runtime.db
 
 
 def test_passwords_are_stored_as_argon2id_hashes(site: Harness) -> None:

@@ -155,8 +155,8 @@ def test_draw_a_zone_and_the_next_frame_obeys_it(live: LiveSite, browser) -> Non
     page.wait_for_selector("#editor-status.ok")
     assert "revision 1" in page.locator("#editor-status").inner_text()
     shot(page, "editor-saved-en")
-    camera = live.services.pipeline.site.camera("lanting-gate")
-    zone = next(z for z in camera.zones if z.id == "loading-bay")
+    camera = live.services.sites.current().camera("lanting-gate")
+    zone = camera.zone("loading-bay")
     assert zone.type.value == "safety_exit" and zone.dwell_seconds == 30
     assert zone.polygon[2] == pytest.approx((0.96, 0.29), abs=0.01)
     # the next frame: a scooter parked in the new zone is seen in it

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from service.api.routes.hazards import DISMISS_REASONS
+from service.actions.hazards import DISMISS_REASONS
 from service.auth.users import USER_ROLES
 from service.config.site import ZoneType
 from service.web.config import LANGUAGES

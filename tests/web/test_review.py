@@ -8,8 +8,8 @@ import re
 from PIL import Image
 from sqlalchemy import select
 
-from service.auth.models import AuditEntry
 from service.store import models as m
+from service.store.auth_models import AuditEntry
 from service.web.config import WebSettings
 from tests.api.conftest import Harness
 from tests.web.support import fresh_client, login, open_hazard, push
@@ -53,10 +53,10 @@ def test_queue_counts_filters_orders_and_pages(site: Harness) -> None:
 
 def delivered(h: Harness, hazard_id: int, agency: str) -> None:
     """A delivery outbox row as the dispatcher leaves it after sending (shown per recipient)."""
-    from service.delivery.models import Delivery
     from service.store.db import utcnow
+    from service.store.delivery_models import Delivery
 
-    with h.client.app.state.services.db.session() as session:
+    with h.client.app.state.runtime.db.session() as session:
         history = session.scalars(select(m.HazardHistory).where(m.HazardHistory.hazard_id == hazard_id)).first()
         now = utcnow()
         session.add(
@@ -217,7 +217,7 @@ def test_evidence_views_and_actions_are_audited_not_in_history(site: Harness) ->
     csrf = login(site.client, "police")
     site.client.get(f"/api/v1/hazards/{hazard_id}/evidence/annotated")
     act(site, csrf, hazard_id, "note", note="checked on site")
-    with site.client.app.state.services.db.session() as session:
+    with site.client.app.state.runtime.db.session() as session:
         rows = [
             (a.actor, a.via, a.action, a.detail) for a in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
         ]

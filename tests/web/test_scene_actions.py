@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from service.auth.models import AuditEntry
 from service.store import models as m
+from service.store.auth_models import AuditEntry
 from tests.api.conftest import Harness
 from tests.web.support import fresh_client, login, open_hazard, push
 
@@ -41,7 +41,7 @@ def test_clear_reference_and_confirm_zone_from_the_editor(site: Harness) -> None
     zone = act(h, csrf, "/web/cameras/lanting-gate/confirm-clear", zone="fire-lane-north")
     assert re.search(r"scene_done=confirm_zone&zone=fire-lane-north$", zone.headers["location"])
 
-    with h.client.app.state.services.db.session() as session:
+    with h.client.app.state.runtime.db.session() as session:
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.object_id == "lanting-gate")).all()
     assert actions == ["camera.clear_reference", "zone.confirm_clear"]
 
@@ -61,7 +61,7 @@ def test_scene_actions_respect_role_and_compound(site: Harness) -> None:
 def test_hazard_page_shows_clear_width_and_names_unknown_objects(site: Harness) -> None:
     h = site
     hazard_id = open_hazard(h)
-    with h.client.app.state.services.db.session() as session:
+    with h.client.app.state.runtime.db.session() as session:
         hazard = session.get(m.HazardEvent, hazard_id)
         hazard.clear_width_m, hazard.severity, hazard.class_name = 3.42, "major", "unknown_object"
     login(h.client, "police")

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from service.auth.models import AuditEntry
-from service.web.models import CameraOverride
+from service.store.auth_models import AuditEntry
+from service.store.models import CameraOverride
 from tests.api.conftest import Harness
 from tests.web.support import add_people, fresh_client, login, push
 
@@ -22,7 +22,7 @@ SCOOTER = ("motorcycle", "two_wheeler", (44, 5, 52, 12))  # ground point (48, 12
 
 
 def current(h: Harness) -> dict:
-    camera = h.client.app.state.services.pipeline.site.camera("lanting-gate")
+    camera = h.client.app.state.runtime.sites.current().camera("lanting-gate")
     return {
         "zones": [z.model_dump(mode="json", exclude_none=True) for z in camera.zones],
         "masks": [[list(p) for p in mask] for mask in camera.masks],
@@ -56,14 +56,14 @@ def test_save_validates_applies_audits_and_survives_a_restart(make_harness: Call
     assert saved.status_code == 200 and saved.json()["revision"] == 1
     assert push(h, 2, 10, SCOOTER)["detections"][0]["zones"] == ["loading-bay"]  # applied, no restart
     assert save(h, csrf, {"revision": 0, **body}).status_code == 409  # based on an old revision
-    with h.client.app.state.services.db.session() as session:
+    with h.client.app.state.runtime.db.session() as session:
         row = session.get(CameraOverride, "lanting-gate")
         assert row.revision == 1 and row.updated_by == "property:lanting"
         audit = session.scalars(select(AuditEntry).where(AuditEntry.action == "zones.save")).one()
         assert audit.object_id == "lanting-gate" and "loading-bay" in audit.detail
     h.client.__exit__(None, None, None)
     again = make_harness()  # same database: the saved zones win over the site file
-    zones = [z.id for z in again.client.app.state.services.pipeline.site.camera("lanting-gate").zones]
+    zones = [z.id for z in again.client.app.state.runtime.sites.current().camera("lanting-gate").zones]
     assert zones == ["fire-lane-north", "kerb-road", "loading-bay"]
 
 

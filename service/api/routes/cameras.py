@@ -3,19 +3,51 @@ ground calibration), scoped to the caller; and the operator actions on a camera'
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
-from service.api.deps import Services, principal, services
-from service.auth.audit import audit
-from service.auth.keys import Principal
-from service.auth.scope import can_see_compound, visible_compound_ids
+from service.actions.scenes import scene_action
+from service.auth.scope import visible_compound_ids
 from service.config.site import Camera
+from service.deps import PrincipalDep, RuntimeDep, SessionDep
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
-OPERATORS = ("property", "police", "admin")
+
+
+class ZoneView(BaseModel):
+    id: str
+    type: str
+    name: str
+    polygon: list[tuple[float, float]] = Field(description="normalised 0..1 points")
+    dwell_seconds: float
+    categories: list[str]
+
+
+class CameraView(BaseModel):
+    id: str
+    compound: str
+    name: str
+    source: str
+    zones: list[ZoneView]
+    last_frame_at: str | None
+    open_hazards: int
+    health: dict | None = Field(description="RTSP cameras: status, frames sampled, last error...")
+    static_objects: dict = Field(description="the unknown-object model: enabled, learning or watching")
+    calibration: dict | None = Field(description="ground calibration and its reprojection error, if any")
+
+
+class CameraList(BaseModel):
+    items: list[CameraView]
+
+
+class SceneActionResult(BaseModel):
+    ok: bool
+    camera: str
+    zone: str | None
+    static_objects: dict
 
 
 def _calibration(camera: Camera) -> dict | None:
@@ -29,104 +61,75 @@ def _calibration(camera: Camera) -> dict | None:
     }
 
 
-def _static_status(svc: Services, camera: Camera) -> dict:
-    scene = svc.pipeline.static.get(camera.id)
-    return scene.status() if scene is not None else {"enabled": False}
-
-
-@router.get("/cameras")
-def list_cameras(who: Principal = Depends(principal), svc: Services = Depends(services)) -> dict:
-    site = svc.pipeline.site
+@router.get("/cameras", response_model=CameraList)
+def list_cameras(who: PrincipalDep, session: SessionDep, runtime: RuntimeDep) -> CameraList:
+    site = runtime.sites.current()
     if who.role == "gateway":
         cameras = [c for c in site.cameras if c.id in who.camera_ids]
     else:
-        with svc.db.session() as session:
-            ids = visible_compound_ids(session, who)
+        ids = visible_compound_ids(session, who)
         cameras = [c for c in site.cameras if ids is None or c.compound in ids]
-    health = svc.streams.health() if svc.streams is not None else {}
-    with svc.db.session() as session:
-        last_frames = dict(
-            session.execute(
-                select(m.FrameRecord.camera_id, func.max(m.FrameRecord.captured_at)).group_by(m.FrameRecord.camera_id)
-            )
-            .tuples()
-            .all()
+    health = runtime.streams.health() if runtime.streams is not None else {}
+    last_frames = dict(
+        session.execute(
+            select(m.FrameRecord.camera_id, func.max(m.FrameRecord.captured_at)).group_by(m.FrameRecord.camera_id)
         )
-        open_counts = dict(
-            session.execute(
-                select(m.HazardEvent.camera_id, func.count())
-                .where(m.HazardEvent.status.in_(ACTIVE))
-                .group_by(m.HazardEvent.camera_id)
-            )
-            .tuples()
-            .all()
+        .tuples()
+        .all()
+    )
+    open_counts = dict(
+        session.execute(
+            select(m.HazardEvent.camera_id, func.count())
+            .where(m.HazardEvent.status.in_(ACTIVE))
+            .group_by(m.HazardEvent.camera_id)
         )
-    return {
-        "items": [
-            {
-                "id": c.id,
-                "compound": c.compound,
-                "name": c.name,
-                "source": c.source,
-                "zones": [
-                    {
-                        "id": z.id,
-                        "type": z.type.value,
-                        "name": z.name,
-                        "polygon": z.polygon,
-                        "dwell_seconds": z.effective_dwell_seconds,
-                        "categories": list(z.effective_categories),
-                    }
+        .tuples()
+        .all()
+    )
+    return CameraList(
+        items=[
+            CameraView(
+                id=c.id,
+                compound=c.compound,
+                name=c.name,
+                source=c.source,
+                zones=[
+                    ZoneView(
+                        id=z.id,
+                        type=z.type.value,
+                        name=z.name,
+                        polygon=z.polygon,
+                        dwell_seconds=z.effective_dwell_seconds,
+                        categories=list(z.effective_categories),
+                    )
                     for z in c.zones
                 ],
-                "last_frame_at": last_frames[c.id].isoformat() if c.id in last_frames else None,
-                "open_hazards": open_counts.get(c.id, 0),
-                "health": health[c.id].to_dict() if c.id in health else None,
-                "static_objects": _static_status(svc, c),
-                "calibration": _calibration(c),
-            }
+                last_frame_at=last_frames[c.id].isoformat() if c.id in last_frames else None,
+                open_hazards=open_counts.get(c.id, 0),
+                health=health[c.id].to_dict() if c.id in health else None,
+                static_objects=scene.status() if (scene := runtime.scenes.get(c.id)) else {"enabled": False},
+                calibration=_calibration(c),
+            )
             for c in cameras
         ]
-    }
-
-
-def scene_action(svc: Services, who: Principal, camera_id: str, zone_id: str | None, ip: str = "") -> dict:
-    """Tell a camera's static-object model what the clear scene is: the whole latest picture (zone_id None) or
-    one zone. Shared by the API and the zone editor; HTTPException 403/404/409 says why it was not done."""
-    if who.role not in OPERATORS:
-        raise HTTPException(403, f"role {who.role!r} may not change the scene model (needs {OPERATORS})")
-    camera = svc.pipeline.site.camera(camera_id)
-    with svc.db.session() as session:
-        if camera is None or not can_see_compound(session, who, camera.compound):
-            raise HTTPException(404, f"camera {camera_id!r} not found")
-    if svc.pipeline.static.get(camera_id) is None:
-        raise HTTPException(409, f"camera {camera_id!r} has no static-object model (static_objects off or no zones)")
-    if zone_id is not None and zone_id not in {z.id for z in camera.zones}:
-        raise HTTPException(404, f"camera {camera_id!r} has no zone {zone_id!r}")
-    pipeline = svc.pipeline
-    done = pipeline.clear_reference(camera_id) if zone_id is None else pipeline.confirm_zone_clear(camera_id, zone_id)
-    if not done:
-        raise HTTPException(409, f"camera {camera_id!r} has sent no frame yet: nothing to learn as clear")
-    action, detail = (
-        ("camera.clear_reference", "latest sample learned as the empty scene")
-        if zone_id is None
-        else ("zone.confirm_clear", f"zone {zone_id} learned as clear")
     )
-    with svc.db.session() as session:
-        audit(session, who, action, "camera", camera_id, detail, ip)
-    status = pipeline.static.get(camera_id).status()
-    return {"ok": True, "camera": camera_id, "zone": zone_id, "static_objects": status}
 
 
-@router.post("/cameras/{camera_id}/clear-reference")
-def clear_reference(camera_id: str, who: Principal = Depends(principal), svc: Services = Depends(services)) -> dict:
+@router.post("/cameras/{camera_id}/clear-reference", response_model=SceneActionResult)
+def clear_reference(
+    camera_id: str, request: Request, who: PrincipalDep, session: SessionDep, runtime: RuntimeDep
+) -> dict:
     """The latest picture shows the scene clear: it becomes the empty scene of the static-object model."""
-    return scene_action(svc, who, camera_id, None)
+    return scene_action(session, runtime.scenes, runtime.sites.current(), who, camera_id, None, _ip(request))
 
 
-@router.post("/cameras/{camera_id}/zones/{zone_id}/confirm-clear")
+@router.post("/cameras/{camera_id}/zones/{zone_id}/confirm-clear", response_model=SceneActionResult)
 def confirm_zone_clear(
-    camera_id: str, zone_id: str, who: Principal = Depends(principal), svc: Services = Depends(services)
+    camera_id: str, zone_id: str, request: Request, who: PrincipalDep, session: SessionDep, runtime: RuntimeDep
 ) -> dict:
     """The zone is confirmed clear now: what it shows is learned as empty (objects there stop being reported)."""
-    return scene_action(svc, who, camera_id, zone_id)
+    return scene_action(session, runtime.scenes, runtime.sites.current(), who, camera_id, zone_id, _ip(request))
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""

@@ -13,15 +13,49 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field
 
-from service.api.deps import Services, require, services
 from service.auth.keys import Principal
-from service.inference import QueueFullError
+from service.deps import RuntimeDep, require
 from service.vision.decoding import ImageRejectedError, decode_image
+from service.vision.pool import QueueFullError
 from service.vision.types import Frame
 
 router = APIRouter(prefix="/api/v1", tags=["frames"])
 RAW_TYPES = {"image/jpeg", "image/png", "application/octet-stream"}
+
+
+class DetectionView(BaseModel):
+    class_name: str
+    category: str = Field(description="vehicle, two_wheeler, clutter or person")
+    confidence: float
+    box: list[float] = Field(description="x1, y1, x2, y2 in pixels")
+    origin: str = Field(description="model (the detector) or static (the unknown-object model)")
+    track_id: int
+    zones: list[str] = Field(default_factory=list, description="zones the object counts in")
+
+
+class HazardChangeView(BaseModel):
+    change: str = Field(description="opened, updated or cleared")
+    hazard_id: int | None
+    key: str | None = Field(default=None, description="only when no stored hazard matches the change")
+    status: str | None = None
+    zone: str | None = None
+    zone_type: str | None = None
+    category: str | None = None
+    severity: str | None = None
+    clear_width_m: float | None = None
+
+
+class FrameAnswer(BaseModel):
+    frame_id: str
+    camera_id: str
+    captured_at: str = Field(description="ISO 8601, UTC")
+    late: bool = Field(description="older than a frame already seen: stored, but the dwell clock does not move")
+    duplicate: bool = Field(description="byte-identical to an earlier frame: answered with that frame's id")
+    detections: list[DetectionView] = Field(default_factory=list)
+    hazards: list[HazardChangeView] = Field(default_factory=list)
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class Rejection(HTTPException):
@@ -97,33 +131,38 @@ async def _image_and_time(request: Request, limit: int) -> tuple[bytes, str | No
     return data, (form_time if isinstance(form_time, str) else None) or captured
 
 
-@router.post("/cameras/{camera_id}/frames", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/cameras/{camera_id}/frames",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FrameAnswer,
+    response_model_exclude_unset=True,
+)
 async def push_frame(
     camera_id: str,
     request: Request,
+    runtime: RuntimeDep,
     who: Principal = Depends(require("gateway", "admin")),
-    svc: Services = Depends(services),
 ) -> dict:
     """Process one frame: detections, zones, dwell; answers with the frame id, detections and hazard changes."""
     try:
-        camera = svc.pipeline.camera(camera_id)
+        camera = runtime.sites.current().camera(camera_id)
         if camera is None:
             raise Rejection(404, "unknown_camera", f"camera {camera_id!r} is not in the site configuration")
         if who.role == "gateway" and camera_id not in who.camera_ids:
             raise Rejection(403, "camera_not_allowed", f"this key may not push frames for camera {camera_id!r}")
-        data, captured = await _image_and_time(request, svc.settings.max_upload_bytes)
+        data, captured = await _image_and_time(request, runtime.settings.max_upload_bytes)
         now = datetime.now(UTC)
-        captured_at = parse_captured_at(captured, now, svc.settings.max_clock_skew_s)
+        captured_at = parse_captured_at(captured, now, runtime.settings.max_clock_skew_s)
         started = time.perf_counter()
         try:
-            image, _media = await run_in_threadpool(decode_image, data, svc.settings.max_pixels)
+            image, _media = await run_in_threadpool(decode_image, data, runtime.settings.max_pixels)
         except ImageRejectedError as exc:
             code = 413 if exc.reason == "too_many_pixels" else 422
             raise Rejection(code, exc.reason, str(exc)) from None
         decode_ms = (time.perf_counter() - started) * 1000
         frame = Frame(camera_id=camera_id, captured_at=captured_at, image=image, source="push", encoded=data)
         try:
-            result = await run_in_threadpool(svc.pipeline.process, frame)
+            result = await run_in_threadpool(runtime.pipeline.process, frame)
         except QueueFullError:
             raise Rejection(
                 429, "queue_full", "inference queue is full; retry shortly", headers={"Retry-After": "2"}
@@ -131,8 +170,8 @@ async def push_frame(
         except TimeoutError:
             raise Rejection(503, "inference_timeout", "inference took too long; retry later") from None
     except Rejection as rejection:
-        svc.metrics.reject(rejection.reason)
+        runtime.metrics.reject(rejection.reason)
         raise
     result.timings_ms["decode"] = decode_ms
-    svc.metrics.stage_seconds.labels(stage="decode").observe(decode_ms / 1000)
+    runtime.metrics.stage_seconds.labels(stage="decode").observe(decode_ms / 1000)
     return result.to_json()

@@ -5,41 +5,51 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from service.api.deps import Services, require, services
+from service.deps import RuntimeDep, SessionDep, require
+from service.store.queries import count_active_hazards
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-def healthz() -> dict:
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=Health)
+def healthz() -> Health:
     """The process answers. No authentication, no dependencies."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
-@router.get("/readyz")
-def readyz(svc: Services = Depends(services)) -> JSONResponse:
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
+def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Ready when the database answers and the model is loaded; 503 with the failing check otherwise."""
     checks: dict[str, str] = {}
     try:
-        with svc.db.session() as session:
+        with runtime.db.session() as session:
             session.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports, never raises
         checks["database"] = f"error: {type(exc).__name__}"
     try:
-        svc.pipeline.pool.wait_ready(timeout=0)
-        checks["model"] = "ok" if svc.pipeline.pool._ready.is_set() else "loading"
+        checks["model"] = "ok" if runtime.pool.wait_ready(timeout=0) else "loading"
     except Exception as exc:
         checks["model"] = f"error: {exc}"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics")
-def metrics(_: object = Depends(require("admin")), svc: Services = Depends(services)) -> Response:
+@router.get("/metrics", dependencies=[Depends(require("admin"))], response_class=Response)
+def metrics(runtime: RuntimeDep, session: SessionDep) -> Response:
     """Prometheus exposition (needs an admin key: scrape with a bearer token)."""
-    svc.metrics.queue_depth.set(svc.pipeline.pool.depth)
-    svc.metrics.open_hazards.set(svc.pipeline.open_hazard_count())
-    return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    runtime.metrics.queue_depth.set(runtime.pool.depth)
+    runtime.metrics.open_hazards.set(count_active_hazards(session))
+    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from service.api.deps import Services, services
-from service.auth.models import AuditEntry
-from service.auth.users import UserPrincipal
-from service.web.pages import PageError, csrf_guard, person, render
+from service.deps import SessionDep
+from service.store.auth_models import AuditEntry
+from service.web.pages import PageError, PersonDep, csrf_guard, render
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PAGE = 100
@@ -20,12 +19,12 @@ PAGE = 100
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
+    session: SessionDep,
+    who: PersonDep,
     actor: str = "",
     action: str = "",
     object: str = "",
     cursor: int | None = None,
-    who: UserPrincipal = Depends(person),
-    svc: Services = Depends(services),
 ) -> HTMLResponse:
     if who.role != "admin":
         raise PageError(403, "error.forbidden")
@@ -41,8 +40,7 @@ def audit_page(
             query = query.where(AuditEntry.object_id == ident)
     if cursor is not None:
         query = query.where(AuditEntry.id < cursor)
-    with svc.db.session() as session:
-        rows = list(session.scalars(query.limit(PAGE + 1)))
+    rows = list(session.scalars(query.limit(PAGE + 1)))
     filters = {k: v for k, v in (("actor", actor), ("action", action), ("object", object)) if v}
     older = f"?{urlencode(filters | {'cursor': rows[PAGE - 1].id})}" if len(rows) > PAGE else None
     return render(

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from service.api.deps import Services, services
 from service.auth.audit import audit
 from service.auth.sessions import MAX_LIFETIME, end_session, start_session
 from service.auth.users import LOCK_MINUTES, check_login
+from service.deps import RuntimeDep
 from service.web.config import LANGUAGES, WebSettings
 from service.web.pages import csrf_guard, person, render, safe_next, web_settings
 from service.web.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_matches, set_cookie
@@ -39,7 +39,7 @@ def login_form(request: Request, next: str | None = None, web: WebSettings = Dep
 
 
 @public.post("/login", response_class=HTMLResponse)
-async def login(request: Request, svc: Services = Depends(services), web: WebSettings = Depends(web_settings)):
+async def login(request: Request, runtime: RuntimeDep, web: WebSettings = Depends(web_settings)):
     form = await request.form(max_files=0, max_fields=10)
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     next_url = safe_next(str(form.get("next", "")))
@@ -48,7 +48,7 @@ async def login(request: Request, svc: Services = Depends(services), web: WebSet
     ip = client_ip(request)
 
     def attempt() -> tuple[str, str]:
-        with svc.db.session() as session:
+        with runtime.db.session() as session:
             result = check_login(session, username, password)
             if result.outcome != "ok" or result.user is None:
                 action = "login.locked" if result.outcome == "locked" else "login.failed"
@@ -70,9 +70,9 @@ async def login(request: Request, svc: Services = Depends(services), web: WebSet
 
 
 @router.post("/logout")
-def logout(request: Request, svc: Services = Depends(services)) -> RedirectResponse:
+def logout(request: Request, runtime: RuntimeDep) -> RedirectResponse:
     who = person(request)
-    with svc.db.session() as session:
+    with runtime.db.session() as session:
         end_session(session, request.cookies.get(SESSION_COOKIE, ""))
         audit(session, who, "logout", "user", who.name, ip=client_ip(request))
     response = RedirectResponse("/web/login", status_code=303)

@@ -5,24 +5,27 @@ from __future__ import annotations
 import json
 import threading
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from service.api.deps import Services, services
-from service.api.routes.cameras import OPERATORS as SCENE_OPERATORS
-from service.api.routes.cameras import scene_action
+from service.actions.errors import ActionError, Forbidden, NotFound
+from service.actions.scenes import OPERATORS as SCENE_OPERATORS
+from service.actions.scenes import scene_action, visible_camera
 from service.auth.audit import audit
-from service.auth.scope import can_see_compound, visible_compound_ids
+from service.auth.scope import visible_compound_ids
 from service.auth.users import UserPrincipal
 from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, SiteConfigError, ZoneType
+from service.deps import RuntimeDep, SessionDep
+from service.runtime import Runtime
 from service.store import models as m
+from service.store.lifecycle import ACTIVE
 from service.store.site_overrides import StaleEditError, current_revision, save_override
-from service.web.config import WebSettings
 from service.web.counts import cached_counts
 from service.web.i18n import catalogue, language_of
-from service.web.pages import PageError, csrf_guard, known_code, person, render, web_settings
+from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, known_code, render
 from service.web.security import client_ip
 from service.web.status import camera_health, compound_counts
 
@@ -34,17 +37,15 @@ MAX_BODY = 256 * 1024
 
 @router.get("/cameras", response_class=HTMLResponse)
 def cameras_page(
-    request: Request,
-    who: UserPrincipal = Depends(person),
-    svc: Services = Depends(services),
-    web: WebSettings = Depends(web_settings),
+    request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
-    site = svc.pipeline.site
-    with svc.db.session() as session:
-        visible = visible_compound_ids(session, who)
-        cameras = [c for c in site.cameras if visible is None or c.compound in visible]
-        health = camera_health(session, cameras, web, getattr(svc, "streams", None))
-        counts = cached_counts(("per-compound", who.role, who.agency_id), lambda: compound_counts(session, visible))
+    site = runtime.sites.current()
+    visible = visible_compound_ids(session, who)
+    cameras = [c for c in site.cameras if visible is None or c.compound in visible]
+    health = camera_health(session, cameras, web, runtime.streams)
+    counts = cached_counts(
+        session, ("per-compound", who.role, who.agency_id), lambda: compound_counts(session, visible)
+    )
     compounds = [c for c in site.compounds if visible is None or c.id in visible]
     return render(
         request,
@@ -59,11 +60,11 @@ def cameras_page(
     )
 
 
-def _visible_camera(session, svc: Services, who: UserPrincipal, camera_id: str) -> Camera:
-    camera = svc.pipeline.site.camera(camera_id)
-    if camera is None or not can_see_compound(session, who, camera.compound):
-        raise PageError(404, "error.not_found")
-    return camera
+def _visible_camera(session: Session, runtime: Runtime, who: UserPrincipal, camera_id: str) -> Camera:
+    try:
+        return visible_camera(session, runtime.sites.current(), who, camera_id)
+    except NotFound:
+        raise PageError(404, "error.not_found") from None
 
 
 def _editor_data(camera: Camera, frame: m.FrameRecord | None, revision: int, editable: bool) -> dict:
@@ -85,25 +86,22 @@ def _editor_data(camera: Camera, frame: m.FrameRecord | None, revision: int, edi
 
 @router.get("/cameras/{camera_id}", response_class=HTMLResponse)
 def editor_page(
-    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+    camera_id: str, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
-    with svc.db.session() as session:
-        camera = _visible_camera(session, svc, who, camera_id)
-        frame = session.scalars(
-            select(m.FrameRecord)
-            .where(m.FrameRecord.camera_id == camera_id, m.FrameRecord.image_path.is_not(None))
-            .order_by(m.FrameRecord.captured_at.desc())
-            .limit(1)
-        ).first()
-        revision = current_revision(session, camera_id)
-        open_count = session.scalar(
-            select(func.count()).where(
-                m.HazardEvent.camera_id == camera_id, m.HazardEvent.status.in_(("open", "notified", "acknowledged"))
-            )
-        )
-    scene = svc.pipeline.static.get(camera_id)
+    camera = _visible_camera(session, runtime, who, camera_id)
+    frame = session.scalars(
+        select(m.FrameRecord)
+        .where(m.FrameRecord.camera_id == camera_id, m.FrameRecord.image_path.is_not(None))
+        .order_by(m.FrameRecord.captured_at.desc())
+        .limit(1)
+    ).first()
+    revision = current_revision(session, camera_id)
+    open_count = session.scalar(
+        select(func.count()).where(m.HazardEvent.camera_id == camera_id, m.HazardEvent.status.in_(ACTIVE))
+    )
+    scene = runtime.scenes.get(camera_id)
     data = _editor_data(camera, frame, revision, who.role in EDITORS)
-    messages = catalogue(language_of(request, web_settings(request)))
+    messages = catalogue(language_of(request, web))
     js_messages = {k: v for k, v in messages.items() if k.startswith(("editor.", "zone.", "shape."))}
     return render(
         request,
@@ -118,7 +116,7 @@ def editor_page(
         editable=data["editable"],
         revision=revision,
         open_count=open_count or 0,
-        compound=svc.pipeline.site.compound(camera.compound),
+        compound=runtime.sites.current().compound(camera.compound),
         scene=scene.status() if scene is not None else {"enabled": False},
         scene_last_at=scene.last_captured_at if scene is not None else None,
         can_operate=who.role in SCENE_OPERATORS,
@@ -130,42 +128,39 @@ def editor_page(
 
 @router.post("/cameras/{camera_id}/clear-reference")
 def clear_reference(
-    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+    camera_id: str, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep
 ) -> RedirectResponse:
     """Form post: the camera's latest sample becomes the empty scene of its static-object model."""
-    return _scene_action(request, who, svc, camera_id, None)
+    return _scene_action(request, session, runtime, who, camera_id, None)
 
 
 @router.post("/cameras/{camera_id}/confirm-clear")
 async def confirm_zone_clear(
-    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
+    camera_id: str, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep
 ) -> RedirectResponse:
     """Form post {zone}: the zone is confirmed clear; what it shows now is learned as empty."""
     form = await request.form(max_fields=5)
     zone = str(form.get("zone", ""))[:64]
-    return await run_in_threadpool(_scene_action, request, who, svc, camera_id, zone)
+    return await run_in_threadpool(_scene_action, request, session, runtime, who, camera_id, zone)
 
 
 def _scene_action(
-    request: Request, who: UserPrincipal, svc: Services, camera_id: str, zone: str | None
+    request: Request, session: Session, runtime: Runtime, who: UserPrincipal, camera_id: str, zone: str | None
 ) -> RedirectResponse:
-    """The API's scene_action, answered with a redirect to the editor and a message code."""
+    """The domain's scene_action, answered with a redirect to the editor and a message code."""
     back = f"/web/cameras/{camera_id}"
-    with svc.db.session() as session:
-        _visible_camera(session, svc, who, camera_id)  # another compound's camera: 404, as every page
+    _visible_camera(session, runtime, who, camera_id)  # another compound's camera: 404, as every page
     try:
-        scene_action(svc, who, camera_id, zone, client_ip(request))
-    except HTTPException as exc:
-        code = {403: "forbidden", 404: "invalid"}.get(exc.status_code, "no_frame")
+        scene_action(session, runtime.scenes, runtime.sites.current(), who, camera_id, zone, client_ip(request))
+    except ActionError as error:
+        code = "forbidden" if isinstance(error, Forbidden) else "invalid" if isinstance(error, NotFound) else "no_frame"
         return RedirectResponse(f"{back}?scene_error={code}", status_code=303)
     kind = "clear_reference" if zone is None else f"confirm_zone&zone={zone}"
     return RedirectResponse(f"{back}?scene_done={kind}", status_code=303)
 
 
 @router.post("/cameras/{camera_id}/zones")
-async def save_zones(
-    camera_id: str, request: Request, who: UserPrincipal = Depends(person), svc: Services = Depends(services)
-) -> JSONResponse:
+async def save_zones(camera_id: str, request: Request, runtime: RuntimeDep, who: PersonDep) -> JSONResponse:
     """JSON {revision, zones, masks} -> validated, stored, applied to the running pipeline, audited."""
     raw = await request.body()
     try:
@@ -181,9 +176,9 @@ async def save_zones(
 
     def save() -> JSONResponse:
         with _save_lock:
-            with svc.db.session() as session:
+            with runtime.db.session() as session:
                 try:
-                    camera = _visible_camera(session, svc, who, camera_id)
+                    camera = _visible_camera(session, runtime, who, camera_id)
                 except PageError:
                     return JSONResponse({"errors": ["camera not found"]}, 404)
                 if who.role not in EDITORS:
@@ -191,7 +186,7 @@ async def save_zones(
                 try:
                     saved = save_override(
                         session,
-                        svc.pipeline.site,
+                        runtime.sites.current(),
                         camera.id,
                         body["zones"],
                         body["masks"],
@@ -206,7 +201,7 @@ async def save_zones(
                 new = saved.site.camera(camera_id)
                 summary = f"revision {saved.revision}: zones {[z.id for z in new.zones]}, {len(new.masks)} masks"
                 audit(session, who, "zones.save", "camera", camera_id, summary, ip)
-            svc.pipeline.apply_site(saved.site)
+            runtime.sites.publish(saved.site)
             return JSONResponse({"ok": True, "revision": saved.revision, "zones": [z.id for z in new.zones]})
 
     return await run_in_threadpool(save)

@@ -1,26 +1,29 @@
 """One hazard: evidence with overlay, first/latest frames, recipients and delivery, history, and the
-actions. Actions go through the API's own `act_on_hazard` (same roles, rules, history and audit).
+actions. Actions go through the domain layer's `act_on_hazard` (the same roles, rules, history and audit as
+the API), whose errors come back here as messages on the page.
 """
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from service.api.deps import Services, services
-from service.api.routes.hazards import ACTIONS, DISMISS_REASONS, ActionBody, act_on_hazard, hazard_detail, load_visible
+from service.actions.errors import ActionError, Conflict, Forbidden, Invalid, NotFound
+from service.actions.hazards import DISMISS_REASONS, HazardCommand, act_on_hazard, available, load_visible
+from service.actions.proof import save_after_photo
+from service.actions.views import HazardDetail
 from service.auth.users import UserPrincipal
+from service.deps import RuntimeDep, SessionDep
+from service.runtime import Runtime
 from service.store import models as m
-from service.store.lifecycle import ACTIVE
 from service.store.queries import box_in_frame, neighbour
-from service.web.config import WebSettings
-from service.web.pages import PageError, csrf_guard, known_code, person, render, web_settings
-from service.web.proof import ProofRejectedError, save_after_photo
-from service.web.views import QueueState, deliveries, duration_s, names, queue_state, zone_of
+from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, known_code, render
+from service.web.views import deliveries, duration_s, names, queue_state, zone_of
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note")
@@ -28,24 +31,11 @@ NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard 
 ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large")
 
 
-def visible_hazard(session, who: UserPrincipal, hazard_id: int) -> m.HazardEvent:
+def visible_hazard(session: Session, who: UserPrincipal, hazard_id: int) -> m.HazardEvent:
     try:
         return load_visible(session, who, hazard_id)
-    except HTTPException:
+    except NotFound:
         raise PageError(404, "error.not_found") from None
-
-
-def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
-    """Which actions this role may take on the hazard in its current state (the API decides in the end)."""
-    can = {a: role in ACTIONS[a][1] for a in PAGE_ACTIONS}
-    return {
-        "confirm": can["confirm"] and not hazard.confirmed and hazard.status not in ("dismissed", "cleared"),
-        "dismiss": can["dismiss"] and hazard.status in ACTIVE,
-        "acknowledge": can["acknowledge"] and hazard.status in ("open", "notified"),
-        "rectify": can["rectify"] and hazard.status in ACTIVE,
-        "note": can["note"],
-        "photo": can["rectify"] and hazard.status != "dismissed",
-    }
 
 
 def _frame(session, frame_id: str | None, hazard: m.HazardEvent) -> dict | None:
@@ -64,39 +54,34 @@ def _frame(session, frame_id: str | None, hazard: m.HazardEvent) -> dict | None:
 
 @router.get("/hazards/{hazard_id}", response_class=HTMLResponse)
 def hazard_page(
-    hazard_id: int,
-    request: Request,
-    who: UserPrincipal = Depends(person),
-    svc: Services = Depends(services),
-    web: WebSettings = Depends(web_settings),
+    hazard_id: int, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
     state = queue_state(dict(request.query_params), web)
-    site = svc.pipeline.site
-    with svc.db.session() as session:
-        hazard = visible_hazard(session, who, hazard_id)
-        detail = hazard_detail(hazard)
-        evidence_frame = next((e.frame_id for e in hazard.evidence if e.kind == "original"), hazard.latest_frame_id)
-        frames = {
-            "evidence": _frame(session, evidence_frame, hazard),
-            "first": _frame(session, hazard.first_frame_id, hazard),
-            "latest": _frame(session, hazard.latest_frame_id, hazard),
-            "cleared": _frame(session, hazard.cleared_frame_id, hazard),
-        }
-        previous_id = neighbour(session, who, state.filters, state.order, hazard.id, -1)
-        next_id = neighbour(session, who, state.filters, state.order, hazard.id, 1)
-        delivery = deliveries(session, hazard.id)
-        actions = available(hazard, who.role)
-        seconds = duration_s(hazard)
-        times = {
-            "first_seen": hazard.first_seen_at,
-            "opened": hazard.opened_at,
-            "last_seen": hazard.last_seen_at,
-            "closed": hazard.closed_at,
-        }
-        history = [
-            {"at": e.at, "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status, "note": e.note}
-            for e in hazard.history
-        ]
+    site = runtime.sites.current()
+    hazard = visible_hazard(session, who, hazard_id)
+    detail = HazardDetail.of(hazard).for_page()
+    evidence_frame = next((e.frame_id for e in hazard.evidence if e.kind == "original"), hazard.latest_frame_id)
+    frames = {
+        "evidence": _frame(session, evidence_frame, hazard),
+        "first": _frame(session, hazard.first_frame_id, hazard),
+        "latest": _frame(session, hazard.latest_frame_id, hazard),
+        "cleared": _frame(session, hazard.cleared_frame_id, hazard),
+    }
+    previous_id = neighbour(session, who, state.filters, state.order, hazard.id, -1)
+    next_id = neighbour(session, who, state.filters, state.order, hazard.id, 1)
+    delivery = deliveries(session, hazard.id)
+    actions = available(hazard, who.role)
+    seconds = duration_s(hazard)
+    times = {
+        "first_seen": hazard.first_seen_at,
+        "opened": hazard.opened_at,
+        "last_seen": hazard.last_seen_at,
+        "closed": hazard.closed_at,
+    }
+    history = [
+        {"at": e.at, "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status, "note": e.note}
+        for e in hazard.history
+    ]
     zone = zone_of(site, hazard.camera_id, hazard.zone_key)
     kinds = {e["kind"] for e in detail["evidence"]}
     return render(
@@ -132,9 +117,10 @@ async def act(
     hazard_id: int,
     action: str,
     request: Request,
-    who: UserPrincipal = Depends(person),
-    svc: Services = Depends(services),
-    web: WebSettings = Depends(web_settings),
+    runtime: RuntimeDep,
+    session: SessionDep,
+    who: PersonDep,
+    web: WebDep,
 ) -> RedirectResponse:
     """Form posts for every action; the result is shown on the page the browser is sent to next."""
     if action not in (*PAGE_ACTIONS, "photo"):
@@ -147,27 +133,24 @@ async def act(
     if action == "photo":
         if not has_photo:
             return RedirectResponse(f"{back}&error=photo_missing", status_code=303)
-        problem = await _save_photo(svc, who, hazard_id, photo)
+        problem = await _save_photo(runtime, session, who, hazard_id, photo)
         return RedirectResponse(f"{back}&{f'error={problem}' if problem else 'done=photo'}", status_code=303)
     try:
-        body = ActionBody(
+        command = HazardCommand(
             note=str(form.get("note", "")), reason=form.get("reason") or None, severity=form.get("severity") or None
         )
     except ValidationError:
         return RedirectResponse(f"{back}&error=invalid", status_code=303)
     try:
-        await run_in_threadpool(act_on_hazard, hazard_id, action, body, who, svc)
-    except HTTPException as exc:
-        if exc.status_code == 404:
-            raise PageError(404, "error.not_found") from None
-        code = {403: "forbidden", 409: "conflict", 422: "invalid"}.get(exc.status_code, "invalid")
-        return RedirectResponse(f"{back}&error={code}", status_code=303)
+        await run_in_threadpool(act_on_hazard, session, runtime.writer, runtime.scenes, who, hazard_id, action, command)
+    except ActionError as error:
+        return RedirectResponse(f"{back}&error={_error_code(session, error)}", status_code=303)
     if action == "rectify" and has_photo:
-        problem = await _save_photo(svc, who, hazard_id, photo)
+        problem = await _save_photo(runtime, session, who, hazard_id, photo)
         if problem:
             return RedirectResponse(f"{back}&done=rectify&done_id={hazard_id}&error={problem}", status_code=303)
     if action in NEXT_AFTER:
-        following = await run_in_threadpool(_next_in_queue, svc, who, state, hazard_id)
+        following = await run_in_threadpool(neighbour, session, who, state.filters, state.order, hazard_id, 1)
         if following is not None:
             return RedirectResponse(
                 f"/web/hazards/{following}?{state.query(done=action, done_id=hazard_id)}", status_code=303
@@ -175,18 +158,35 @@ async def act(
     return RedirectResponse(f"{back}&done={action}&done_id={hazard_id}", status_code=303)
 
 
-async def _save_photo(svc: Services, who: UserPrincipal, hazard_id: int, upload: UploadFile) -> str | None:
+def _error_code(session: Session, error: ActionError) -> str:
+    """The page's message code for a refused action (nothing it started is kept); 404 stays a 404 page."""
+    session.rollback()
+    if isinstance(error, NotFound):
+        raise PageError(404, "error.not_found")
+    if isinstance(error, Forbidden):
+        return "forbidden"
+    if isinstance(error, Conflict):
+        return "conflict"
+    return error.reason if isinstance(error, Invalid) and error.reason in ERRORS else "invalid"
+
+
+async def _save_photo(
+    runtime: Runtime, session: Session, who: UserPrincipal, hazard_id: int, upload: UploadFile
+) -> str | None:
     """Store an after photo; the error code to show, or None."""
-    data = await upload.read(svc.settings.max_upload_bytes + 1)
+    data = await upload.read(runtime.settings.max_upload_bytes + 1)
+    settings = runtime.settings
     try:
-        await run_in_threadpool(save_after_photo, svc, who, hazard_id, data, available)
-    except ProofRejectedError as exc:
-        return exc.reason
-    except HTTPException:
-        raise PageError(404, "error.not_found") from None
+        await run_in_threadpool(
+            save_after_photo,
+            session,
+            runtime.writer,
+            who,
+            hazard_id,
+            data,
+            settings.max_upload_bytes,
+            settings.max_pixels,
+        )
+    except ActionError as error:
+        return _error_code(session, error)
     return None
-
-
-def _next_in_queue(svc: Services, who: UserPrincipal, state: QueueState, hazard_id: int) -> int | None:
-    with svc.db.session() as session:
-        return neighbour(session, who, state.filters, state.order, hazard_id, 1)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from service.api.deps import Services, services
 from service.auth.scope import visible_compound_ids
-from service.auth.users import UserPrincipal
 from service.config.site import ZoneType
+from service.deps import RuntimeDep, SessionDep
 from service.store.queries import hazard_page, neighbour, previous_page, status_counts
-from service.web.config import WebSettings
 from service.web.counts import cached_counts
-from service.web.pages import csrf_guard, person, render, web_settings
+from service.web.pages import PersonDep, WebDep, csrf_guard, render
 from service.web.views import STATUSES, duration_s, names, queue_state, thumbnails
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
@@ -22,25 +20,25 @@ CATEGORIES = ("vehicle", "two_wheeler", "clutter")
 @router.get("/hazards", response_class=HTMLResponse)
 def queue(
     request: Request,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    who: PersonDep,
+    web: WebDep,
     cursor: int | None = None,
     before: int | None = None,
-    who: UserPrincipal = Depends(person),
-    svc: Services = Depends(services),
-    web: WebSettings = Depends(web_settings),
 ) -> HTMLResponse:
     state = queue_state(dict(request.query_params), web)
-    site = svc.pipeline.site
-    with svc.db.session() as session:
-        visible = visible_compound_ids(session, who)
-        if before is not None:
-            items = previous_page(session, who, state.filters, state.order, web.page_size, before)
-        else:
-            items = hazard_page(session, who, state.filters, state.order, web.page_size, cursor).items
-        newer = bool(items) and neighbour(session, who, state.filters, state.order, items[0].id, -1) is not None
-        older = bool(items) and neighbour(session, who, state.filters, state.order, items[-1].id, 1) is not None
-        scope = (who.role, who.agency_id, state.filters.without_status())
-        counts = cached_counts(scope, lambda: status_counts(session, who, state.filters.without_status()))
-        thumbs = thumbnails(session, [h.id for h in items])
+    site = runtime.sites.current()
+    visible = visible_compound_ids(session, who)
+    if before is not None:
+        items = previous_page(session, who, state.filters, state.order, web.page_size, before)
+    else:
+        items = hazard_page(session, who, state.filters, state.order, web.page_size, cursor).items
+    newer = bool(items) and neighbour(session, who, state.filters, state.order, items[0].id, -1) is not None
+    older = bool(items) and neighbour(session, who, state.filters, state.order, items[-1].id, 1) is not None
+    scope = (who.role, who.agency_id, state.filters.without_status())
+    counts = cached_counts(session, scope, lambda: status_counts(session, who, state.filters.without_status()))
+    thumbs = thumbnails(session, [h.id for h in items])
     compounds = [c for c in site.compounds if visible is None or c.id in visible]
     cameras = [c for c in site.cameras if visible is None or c.compound in visible]
     rows = [{"h": h, "duration": duration_s(h), "thumb": h.id in thumbs} for h in items]

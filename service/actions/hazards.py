@@ -1,0 +1,129 @@
+"""What people may do with hazards: see them (scoped), act on them by role, read their evidence."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.actions.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from service.actions.views import HazardDetail
+from service.auth.audit import audit
+from service.auth.keys import Principal
+from service.auth.scope import scope_hazards
+from service.scene.scenes import StaticScenes
+from service.store import models as m
+from service.store.evidence import EvidenceStore, EvidenceTamperedError
+from service.store.hazard_writer import HazardWriter
+from service.store.lifecycle import ACTIVE, HazardStatus, IllegalTransitionError
+
+READERS = ("property", "police", "county", "admin")
+DISMISS_REASONS = ("false_positive", "not_an_obstruction", "authorised_vehicle", "duplicate", "other")
+Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note"]
+ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
+    "acknowledge": (HazardStatus.acknowledged, ("property", "police", "admin")),
+    "rectify": (HazardStatus.rectified, ("property", "police", "admin")),
+    "dismiss": (HazardStatus.dismissed, ("police", "admin")),
+    "confirm": (None, ("police", "admin")),
+    "note": (None, ("property", "police", "admin")),
+}
+
+
+class HazardCommand(BaseModel):
+    """What comes with an action: a note; a reason (dismiss); a grade (confirm)."""
+
+    note: str = Field(default="", max_length=2000)
+    reason: Literal[DISMISS_REASONS] | None = None  # type: ignore[valid-type]
+    severity: Literal["minor", "major"] | None = Field(
+        default=None, description="confirm only: grade the hazard (major goes up the escalation ladder)"
+    )
+
+
+def load_visible(session: Session, who: Principal, hazard_id: int) -> m.HazardEvent:
+    """The hazard if the caller may see it; NotFound otherwise (no hint that it exists)."""
+    query = scope_hazards(select(m.HazardEvent).where(m.HazardEvent.id == hazard_id), session, who)
+    hazard = session.scalars(query).first()
+    if hazard is None:
+        raise NotFound(f"hazard {hazard_id} not found")
+    return hazard
+
+
+def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
+    """Which actions this role may take on the hazard in its current state (what a page offers)."""
+    can = {action: role in roles for action, (_, roles) in ACTIONS.items()}
+    return {
+        "confirm": can["confirm"] and not hazard.confirmed and hazard.status not in ("dismissed", "cleared"),
+        "dismiss": can["dismiss"] and hazard.status in ACTIVE,
+        "acknowledge": can["acknowledge"] and hazard.status in ("open", "notified"),
+        "rectify": can["rectify"] and hazard.status in ACTIVE,
+        "note": can["note"],
+        "photo": can["rectify"] and hazard.status != "dismissed",
+    }
+
+
+def act_on_hazard(
+    session: Session,
+    writer: HazardWriter,
+    scenes: StaticScenes,
+    who: Principal,
+    hazard_id: int,
+    action: Action,
+    command: HazardCommand | None = None,
+) -> HazardDetail:
+    """One lifecycle action by role, written and audited; commits it. Forbidden, NotFound, Conflict (an
+    illegal change), Invalid (a dismissal without a reason, an empty note) say why it was not done."""
+    command = command or HazardCommand()
+    to_status, roles = ACTIONS[action]
+    if who.role not in roles:
+        raise Forbidden(f"role {who.role!r} may not {action} hazards")
+    hazard = load_visible(session, who, hazard_id)
+    try:
+        if action == "dismiss":
+            if command.reason is None:
+                raise Invalid(f"dismiss needs a reason, one of {DISMISS_REASONS}")
+            note = f"{command.reason}: {command.note}".rstrip(": ")
+            writer.transition(session, hazard, HazardStatus.dismissed, who.actor, note)
+        elif action == "note":
+            if not command.note.strip():
+                raise Invalid("a note needs some text")
+            writer.record(session, hazard, "note", who.actor, command.note.strip())
+        elif action == "confirm":
+            writer.confirm(session, hazard, who.actor, command.severity, command.note)
+        else:
+            assert to_status is not None
+            writer.transition(session, hazard, to_status, who.actor, command.note)
+    except IllegalTransitionError as exc:
+        raise Conflict(str(exc)) from None
+    audit(session, who, f"hazard.{action}", "hazard", hazard.id, hazard.history[-1].note if hazard.history else "")
+    session.flush()
+    detail = HazardDetail.of(hazard)
+    if action == "dismiss":
+        # A reviewer judged the zone as it looks acceptable: learn it, so the same thing does not alarm again.
+        # The dismissal is committed first: the scene model saves itself in a transaction of its own.
+        session.commit()
+        scenes.confirm_zone_clear(hazard.camera_id, hazard.zone_key)
+    return detail
+
+
+def read_evidence(
+    session: Session, store: EvidenceStore, who: Principal, hazard_id: int, kind: str
+) -> tuple[m.Evidence, bytes]:
+    """One evidence file of a visible hazard, verified against its SHA-256; the view is audited."""
+    hazard = load_visible(session, who, hazard_id)
+    item = next((e for e in hazard.evidence if e.kind == kind), None)
+    if item is None:
+        raise NotFound(f"hazard {hazard_id} has no {kind!r} evidence")
+    audit(session, who, "evidence.view", "hazard", hazard_id, kind)
+    return item, read_verified(store, item.path, item.sha256, "evidence file")
+
+
+def read_verified(store: EvidenceStore, path: str, sha256: str, what: str) -> bytes:
+    """The stored bytes if they still match their hash: Gone when missing, Conflict when altered."""
+    try:
+        return store.read_verified(path, sha256)
+    except FileNotFoundError:
+        raise Gone(f"{what} is missing from storage") from None
+    except EvidenceTamperedError as exc:
+        raise Conflict(str(exc), reason="tampered") from None

@@ -1,0 +1,78 @@
+"""FastAPI dependencies shared by `api/` (JSON) and `web/` (pages): the runtime, one database session per
+request, and the calling principal (an API key, or the person a web session cookie belongs to).
+
+The session commits when the handler returns, before the response is sent (`scope="function"`): a commit
+that fails answers 500, never a success for something not stored. A handler that must act after its changes
+are committed (e.g. relearning a scene model, which writes its own row) calls `session.commit()` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy.orm import Session
+
+from service.auth.keys import Principal, authenticate
+from service.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_session(runtime: RuntimeDep) -> Iterator[Session]:
+    with runtime.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
+    """The authenticated caller, or 401. A web session (service/web/security.py) arrives in request.state."""
+    existing = getattr(request.state, "principal", None)
+    if existing is not None:
+        return existing
+    key = _presented_key(request)
+    if not key:
+        runtime.metrics.auth_failures.labels(reason="missing").inc()
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    found = authenticate(session, key)
+    session.commit()  # end the read: a long request (inference) holds no connection for it
+    if found is None:
+        runtime.metrics.auth_failures.labels(reason="invalid").inc()
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    request.state.principal = found
+    return found
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: str) -> Callable[..., Principal]:
+    """Dependency allowing only the given roles (403 otherwise)."""
+
+    def check(who: PrincipalDep) -> Principal:
+        if who.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {who.role!r} may not do this (needs {roles})")
+        return who
+
+    return check

@@ -1,0 +1,86 @@
+"""A bounded inference queue so model work never blocks the web server's event loop.
+
+Back-pressure policy (documented in the README): when the queue is full a pushed frame is refused with
+429 and Retry-After — the gateway still holds the frame and can send it again, so nothing is lost, and
+the service never builds an unbounded backlog of stale frames. Each worker thread owns its own detector
+(Ultralytics predictors are not thread-safe).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+
+import numpy as np
+
+from service.vision.detector import Detector
+from service.vision.types import Detections
+
+
+class QueueFullError(RuntimeError):
+    """All inference slots are taken; try again shortly."""
+
+
+class InferencePool:
+    def __init__(self, make_detector: Callable[[], Detector], workers: int = 1, capacity: int = 8) -> None:
+        self._queue: queue.Queue[tuple[np.ndarray, Future] | None] = queue.Queue(maxsize=capacity)
+        self._threads: list[threading.Thread] = []
+        self._ready = threading.Event()
+        self._errors: list[BaseException] = []
+        for index in range(workers):
+            thread = threading.Thread(target=self._run, args=(make_detector,), name=f"inference-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, make_detector: Callable[[], Detector]) -> None:
+        try:
+            detector = make_detector()
+        except BaseException as exc:  # surfaced to every caller, never silently swallowed
+            self._errors.append(exc)
+            self._ready.set()
+            return
+        self._ready.set()
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            image, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                started = time.perf_counter()
+                detections = detector.detect(image)
+                future.set_result((detections, (time.perf_counter() - started) * 1000.0))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the model is loaded (True) or `timeout` passes (False); raise the load error if it failed."""
+        ready = self._ready.wait(timeout)
+        if self._errors:
+            raise self._errors[0]
+        return ready
+
+    @property
+    def depth(self) -> int:
+        return self._queue.qsize()
+
+    def submit(self, image: np.ndarray) -> Future[tuple[Detections, float]]:
+        """Queue an image; the future gives (detections, inference milliseconds)."""
+        if self._errors:
+            raise self._errors[0]
+        future: Future[tuple[Detections, float]] = Future()
+        try:
+            self._queue.put_nowait((image, future))
+        except queue.Full:
+            raise QueueFullError("inference queue is full") from None
+        return future
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=10)
