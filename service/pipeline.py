@@ -5,9 +5,10 @@
 1. the inference pool finds objects (`vision/pool.py`);
 2. under the camera's lock, the scene model adds unknown objects left in the zones (`scene/scenes.py`);
 3. the camera's dwell engine turns detections over capture time into `HazardChange`s (`hazards/engine.py`);
-4. in one transaction: the frame row, its detections, and each change through the `HazardWriter`
-   (`store/hazard_writer.py`), whose history goes to the delivery outbox in that same transaction; then the
-   engine state. A crash loses at most the frame in flight, never half a hazard, never an unsent message.
+4. in one transaction: the frame row, its detections, and each change: `camera_hazards.py` decides what a
+   camera hazard carries (grade, evidence pictures, recipients) and the `HazardWriter` (`store/hazard_writer.py`)
+   writes it, handing its history to the delivery outbox in that same transaction; then the engine state.
+   A crash loses at most the frame in flight, never half a hazard, never an unsent message.
 
 Fire lanes of calibrated cameras get their clear width measured on every change (`vision/clear_width.py`).
 """
@@ -17,51 +18,28 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from service.camera_hazards import CameraHazards
 from service.camera_locks import CameraLocks
-from service.config.site import Camera, Site
+from service.config.site import Site
 from service.config.site_holder import SiteHolder
-from service.frame_result import FrameResult
-from service.hazards.engine import CameraState, ChangeKind, HazardChange, HazardEngine, Observation, Tuning
-from service.hazards.routing import recipients_for
+from service.frame_flow import FrameResult, FrameWork
+from service.hazards.engine import CameraState, ChangeKind, HazardEngine, Observation, Tuning
 from service.metrics import Metrics
 from service.scene.scenes import StaticScenes
 from service.store import models as m
 from service.store.db import Database
 from service.store.evidence import suffix_of
 from service.store.frames import add_detections, find_duplicate
-from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
+from service.store.hazard_writer import HazardWriter
 from service.vision.annotate import encode_jpeg
-from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
-from service.vision.evidence import hazard_pictures
+from service.vision.clear_width import LaneWidths
 from service.vision.pool import InferencePool
 from service.vision.types import Detections, Frame
 
 INFERENCE_TIMEOUT_S = 120.0
-
-
-@dataclass
-class _FrameWork:
-    """One frame on its way through `_apply`: what it is, its bytes, and the stage timings so far."""
-
-    frame: Frame
-    frame_id: str
-    sha256: str
-    encoded: bytes
-    timings: dict[str, float]
-
-    @contextmanager
-    def timed(self, stage: str) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[stage] = self.timings.get(stage, 0.0) + (time.perf_counter() - started) * 1000
 
 
 class Pipeline:
@@ -78,6 +56,7 @@ class Pipeline:
     ) -> None:
         self.sites, self.db, self.writer, self.pool = sites, db, writer, pool
         self.scenes, self.locks, self.metrics, self.tuning = scenes, locks, metrics, tuning
+        self.hazards = CameraHazards(writer, sites, metrics)  # engine changes -> the hazard writer
         self.engines: dict[str, HazardEngine] = {}
         self.follow(sites.current())
 
@@ -101,7 +80,7 @@ class Pipeline:
                 duplicate.id, frame.camera_id, duplicate.captured_at, late=duplicate.late, duplicate=True
             )
 
-        work = _FrameWork(frame, uuid.uuid4().hex, sha, encoded, {})
+        work = FrameWork(frame, uuid.uuid4().hex, sha, encoded, {})
         self.metrics.queue_depth.set(self.pool.depth)
         started = time.perf_counter()
         detections, inference_ms = self.pool.submit(frame.image).result(timeout=INFERENCE_TIMEOUT_S)
@@ -129,7 +108,7 @@ class Pipeline:
         )
 
     def _apply(
-        self, session: Session, engine: HazardEngine, work: _FrameWork, detections: Detections, inference_ms: float
+        self, session: Session, engine: HazardEngine, work: FrameWork, detections: Detections, inference_ms: float
     ) -> tuple[Observation, list[dict]]:
         """Dwell, frame row, detections, hazard changes and engine state: all in the caller's transaction."""
         frame = work.frame
@@ -158,7 +137,7 @@ class Pipeline:
         session.flush()
         add_detections(session, work.frame_id, observation.detections)
         widths = LaneWidths(engine.camera, observation.detections, (frame.width, frame.height))
-        hazards = [self._write_change(session, engine.camera, change, work, widths) for change in observation.changes]
+        hazards = [self.hazards.write(session, engine.camera, change, work, widths) for change in observation.changes]
         if not observation.late:
             if state_row is None:
                 session.add(m.CameraState(camera_id=frame.camera_id, state=state.to_json()))
@@ -166,67 +145,3 @@ class Pipeline:
                 state_row.state = state.to_json()
         self.scenes.save_if_due(session, frame.camera_id)
         return observation, hazards
-
-    def _write_change(
-        self, session: Session, camera: Camera, change: HazardChange, work: _FrameWork, widths: LaneWidths
-    ) -> dict:
-        """One engine change through the hazard writer; the summary the frame's answer lists."""
-        self.metrics.hazard_changes.labels(kind=change.kind).inc()
-        zone = camera.zone(change.zone_id)
-        assert zone is not None  # the engine only places objects in the camera's own zones
-        hazard = find_by_key(session, change.key)
-        width = widths.get(zone) if change.kind in (ChangeKind.opened, ChangeKind.updated) else None
-        grade = None if width is None else _grade(width, camera)
-        if change.kind == ChangeKind.opened and hazard is None:
-            dwell_s = (change.at - change.first_seen_at).total_seconds()
-            with work.timed("evidence"):
-                pictures = {"original": work.encoded} | hazard_pictures(
-                    work.frame.image,
-                    zone,
-                    change.box,
-                    change.class_name,
-                    dwell_s,
-                    work.frame.captured_at,
-                    width,
-                    camera.min_clear_width_m,
-                )
-            new = NewHazard(
-                engine_key=change.key,
-                camera_id=camera.id,
-                compound_id=camera.compound,
-                zone_key=zone.id,
-                zone_type=zone.type.value,
-                category=change.category,
-                class_name=change.class_name,
-                confidence=change.confidence,
-                box=list(change.box),
-                first_seen_at=change.first_seen_at,
-                opened_at=change.at,
-                first_frame_id=change.first_frame_id,
-                latest_frame_id=work.frame_id,
-            )
-            recipients = recipients_for(self.sites.current(), camera.compound, zone.type.value, change.category)
-            note = f"{change.class_name.replace('_', ' ')} in {zone.id} for {dwell_s:.0f} s"
-            note += f"; {grade.note()}" if grade is not None else ""
-            hazard = self.writer.open(session, new, recipients, note, pictures, grade)
-        elif hazard is not None and change.kind == ChangeKind.updated:
-            self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
-        elif hazard is not None and change.kind == ChangeKind.cleared:
-            self.writer.clear(session, hazard, change.reason, frame_id=work.frame_id)
-        if hazard is None:
-            return {"change": change.kind, "key": change.key, "hazard_id": None}
-        return {
-            "change": change.kind,
-            "hazard_id": hazard.id,
-            "status": hazard.status,
-            "zone": zone.id,
-            "zone_type": zone.type.value,
-            "category": change.category,
-            "severity": hazard.severity,
-            "clear_width_m": hazard.clear_width_m,
-        }
-
-
-def _grade(width: ClearWidthResult, camera: Camera) -> Grade:
-    minimum = camera.min_clear_width_m
-    return Grade(width.width_m, severity_for(width.width_m, minimum), minimum)

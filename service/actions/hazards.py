@@ -12,12 +12,12 @@ from service.actions.errors import Conflict, Forbidden, Gone, Invalid, NotFound
 from service.actions.views import HazardDetail
 from service.auth.audit import audit
 from service.auth.keys import Principal
-from service.auth.scope import scope_hazards
 from service.scene.scenes import StaticScenes
 from service.store import models as m
 from service.store.evidence import EvidenceStore, EvidenceTamperedError
 from service.store.hazard_writer import HazardWriter
 from service.store.lifecycle import ACTIVE, HazardStatus, IllegalTransitionError
+from service.store.scope import scope_hazards
 
 READERS = ("property", "police", "county", "admin")
 DISMISS_REASONS = ("false_positive", "not_an_obstruction", "authorised_vehicle", "duplicate", "other")
@@ -54,12 +54,14 @@ def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
     """Which actions this role may take on the hazard in its current state (what a page offers)."""
     can = {action: role in roles for action, (_, roles) in ACTIONS.items()}
     return {
-        "confirm": can["confirm"] and not hazard.confirmed and hazard.status not in ("dismissed", "cleared"),
+        "confirm": can["confirm"]
+        and not hazard.confirmed
+        and hazard.status not in (HazardStatus.dismissed, HazardStatus.cleared),
         "dismiss": can["dismiss"] and hazard.status in ACTIVE,
-        "acknowledge": can["acknowledge"] and hazard.status in ("open", "notified"),
+        "acknowledge": can["acknowledge"] and hazard.status in (HazardStatus.open, HazardStatus.notified),
         "rectify": can["rectify"] and hazard.status in ACTIVE,
         "note": can["note"],
-        "photo": can["rectify"] and hazard.status != "dismissed",
+        "photo": can["rectify"] and hazard.status != HazardStatus.dismissed,
     }
 
 

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from service.actions.errors import Conflict, Forbidden, NotFound
 from service.auth.audit import audit
 from service.auth.keys import Principal
-from service.auth.scope import can_see_compound
 from service.config.site import Camera, Site
 from service.scene.scenes import StaticScenes
+from service.store.scope import can_see_compound
 
 OPERATORS = ("property", "police", "admin")
 

@@ -226,7 +226,7 @@ class Dispatcher:
         """The property company has heard: open -> notified (only if nobody moved it on meanwhile)."""
         query = (
             select(m.HazardEvent)
-            .where(m.HazardEvent.id.in_(sorted(heard)), m.HazardEvent.status == "open")
+            .where(m.HazardEvent.id.in_(sorted(heard)), m.HazardEvent.status == HazardStatus.open.value)
             .order_by(m.HazardEvent.id)  # one lock order for every dispatcher: no deadlocks
             .with_for_update()
             .execution_options(populate_existing=True)

@@ -25,11 +25,11 @@ from service.store import models as m
 from service.store.db import Database, utcnow
 from service.store.delivery_models import HazardEscalation
 from service.store.hazard_writer import HazardWriter
-from service.store.lifecycle import ACTIVE
+from service.store.lifecycle import ACTIVE, HazardStatus
 
 log = logging.getLogger("clearway.escalation")
 ACTOR = "system:escalation"
-UNACKNOWLEDGED = ("open", "notified")
+UNACKNOWLEDGED = (HazardStatus.open.value, HazardStatus.notified.value)
 
 
 @dataclass(frozen=True)

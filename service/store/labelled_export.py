@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from service.store import models as m
 from service.store.db import Database
 from service.store.evidence import EvidenceStore, EvidenceTamperedError
+from service.store.lifecycle import HazardStatus
 from service.store.queries import box_in_frame
 
 
@@ -32,7 +33,7 @@ class ExportSummary:
 
 
 def _label(hazard: m.HazardEvent) -> str | None:
-    if hazard.status == "dismissed":
+    if hazard.status == HazardStatus.dismissed:
         return "negative"
     return "positive" if hazard.confirmed else None
 
@@ -50,7 +51,7 @@ def export_labelled(db: Database, evidence: EvidenceStore, out: Path) -> ExportS
     summary, items = ExportSummary(), []
     query = (
         select(m.HazardEvent)
-        .where(or_(m.HazardEvent.status == "dismissed", m.HazardEvent.confirmed.is_(True)))
+        .where(or_(m.HazardEvent.status == HazardStatus.dismissed.value, m.HazardEvent.confirmed.is_(True)))
         .order_by(m.HazardEvent.id)
     )
     with db.session() as session:

@@ -15,10 +15,9 @@ import numpy as np
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
-from service.auth.keys import Principal
-from service.auth.scope import scope_hazards
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
+from service.store.scope import Viewer, scope_hazards
 from service.vision.geometry import iou_matrix
 
 Order = Literal["newest", "oldest"]
@@ -65,13 +64,13 @@ class HazardPage:
     next_cursor: int | None = None
 
 
-def _base(session: Session, who: Principal, filters: HazardFilters) -> Select:
+def _base(session: Session, who: Viewer, filters: HazardFilters) -> Select:
     return filters.apply(scope_hazards(select(m.HazardEvent), session, who))
 
 
 def hazard_page(
     session: Session,
-    who: Principal,
+    who: Viewer,
     filters: HazardFilters,
     order: Order = "newest",
     limit: int = 50,
@@ -108,7 +107,7 @@ def _keep_sqlite_statistics(session: Session) -> None:
 
 
 def previous_page(
-    session: Session, who: Principal, filters: HazardFilters, order: Order, limit: int, before: int
+    session: Session, who: Viewer, filters: HazardFilters, order: Order, limit: int, before: int
 ) -> list[m.HazardEvent]:
     """The page just before the one starting at id `before` (walk the other way, then flip)."""
     reverse: Order = "oldest" if order == "newest" else "newest"
@@ -116,7 +115,7 @@ def previous_page(
 
 
 def neighbour(
-    session: Session, who: Principal, filters: HazardFilters, order: Order, hazard_id: int, step: Literal[1, -1]
+    session: Session, who: Viewer, filters: HazardFilters, order: Order, hazard_id: int, step: Literal[1, -1]
 ) -> int | None:
     """The id after (step 1) or before (step -1) `hazard_id` in the queue, for next/previous navigation."""
     direction: Order = order if step == 1 else ("oldest" if order == "newest" else "newest")
@@ -124,7 +123,7 @@ def neighbour(
     return page.items[0].id if page.items else None
 
 
-def status_counts(session: Session, who: Principal, filters: HazardFilters) -> dict[str, int]:
+def status_counts(session: Session, who: Viewer, filters: HazardFilters) -> dict[str, int]:
     """Hazards per status. Grouped by compound too, which lets the (compound, status) index answer it alone."""
     columns = (m.HazardEvent.compound_id, m.HazardEvent.status, func.count())
     query = _base(session, who, filters).with_only_columns(*columns).group_by(*columns[:2])

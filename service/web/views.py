@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from service.config.site import Site
 from service.store import models as m
+from service.store.delivery_models import Delivery
+from service.store.lifecycle import HazardStatus
 from service.store.queries import HazardFilters
 from service.web.config import WebSettings
 
-STATUSES = ("open", "notified", "acknowledged", "rectified", "dismissed", "cleared")
+STATUSES = tuple(status.value for status in HazardStatus)
 FILTER_KEYS = ("compound", "camera", "zone_type", "category", "status", "from", "to", "order")
 
 
@@ -93,12 +95,8 @@ def duration_s(hazard: m.HazardEvent) -> float:
     return max(0.0, (end - hazard.first_seen_at).total_seconds())
 
 
-def deliveries(session: Session, hazard_id: int) -> dict[str, list[dict]] | None:
-    """Delivery rows per recipient agency from the delivery outbox; None where no outbox is installed."""
-    try:
-        from service.store.delivery_models import Delivery
-    except ImportError:  # hook: the page says delivery status is not available
-        return None
+def deliveries(session: Session, hazard_id: int) -> dict[str, list[dict]]:
+    """Delivery rows per recipient agency from the delivery outbox."""
     out: dict[str, list[dict]] = {}
     rows = session.scalars(select(Delivery).where(Delivery.hazard_id == hazard_id).order_by(Delivery.id))
     for row in rows:

@@ -8,11 +8,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from service.actions.scenes import scene_action
-from service.auth.scope import visible_compound_ids
 from service.config.site import Camera
 from service.deps import PrincipalDep, RuntimeDep, SessionDep
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
+from service.store.scope import visible_compound_ids
 
 router = APIRouter(prefix="/api/v1", tags=["cameras"])
 

@@ -15,9 +15,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from service.auth.audit import audit
 from service.auth.sessions import MAX_LIFETIME, end_session, start_session
 from service.auth.users import LOCK_MINUTES, check_login
-from service.deps import RuntimeDep
+from service.deps import SessionDep
 from service.web.config import LANGUAGES, WebSettings
-from service.web.pages import csrf_guard, person, render, safe_next, web_settings
+from service.web.pages import WebDep, csrf_guard, person, render, safe_next, web_settings
 from service.web.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_matches, set_cookie
 
 public = APIRouter(prefix="/web", include_in_schema=False)
@@ -39,7 +39,7 @@ def login_form(request: Request, next: str | None = None, web: WebSettings = Dep
 
 
 @public.post("/login", response_class=HTMLResponse)
-async def login(request: Request, runtime: RuntimeDep, web: WebSettings = Depends(web_settings)):
+async def login(request: Request, session: SessionDep, web: WebDep):
     form = await request.form(max_files=0, max_fields=10)
     username, password = str(form.get("username", "")).strip(), str(form.get("password", ""))
     next_url = safe_next(str(form.get("next", "")))
@@ -48,15 +48,14 @@ async def login(request: Request, runtime: RuntimeDep, web: WebSettings = Depend
     ip = client_ip(request)
 
     def attempt() -> tuple[str, str]:
-        with runtime.db.session() as session:
-            result = check_login(session, username, password)
-            if result.outcome != "ok" or result.user is None:
-                action = "login.locked" if result.outcome == "locked" else "login.failed"
-                audit(session, None, action, "user", username, result.outcome, ip, actor=f"login:{username}")
-                return result.outcome, ""
-            token, _csrf = start_session(session, result.user, ip)
-            audit(session, None, "login", "user", username, "", ip, actor=f"{result.user.role}:{username}")
-            return "ok", token
+        result = check_login(session, username, password)
+        if result.outcome != "ok" or result.user is None:
+            action = "login.locked" if result.outcome == "locked" else "login.failed"
+            audit(session, None, action, "user", username, result.outcome, ip, actor=f"login:{username}")
+            return result.outcome, ""
+        token, _csrf = start_session(session, result.user, ip)
+        audit(session, None, "login", "user", username, "", ip, actor=f"{result.user.role}:{username}")
+        return "ok", token
 
     outcome, token = await run_in_threadpool(attempt)
     if outcome == "locked":
@@ -70,11 +69,10 @@ async def login(request: Request, runtime: RuntimeDep, web: WebSettings = Depend
 
 
 @router.post("/logout")
-def logout(request: Request, runtime: RuntimeDep) -> RedirectResponse:
+def logout(request: Request, session: SessionDep) -> RedirectResponse:
     who = person(request)
-    with runtime.db.session() as session:
-        end_session(session, request.cookies.get(SESSION_COOKIE, ""))
-        audit(session, who, "logout", "user", who.name, ip=client_ip(request))
+    end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    audit(session, who, "logout", "user", who.name, ip=client_ip(request))
     response = RedirectResponse("/web/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -15,13 +15,13 @@ from service.actions.errors import ActionError, Forbidden, NotFound
 from service.actions.scenes import OPERATORS as SCENE_OPERATORS
 from service.actions.scenes import scene_action, visible_camera
 from service.auth.audit import audit
-from service.auth.scope import visible_compound_ids
 from service.auth.users import UserPrincipal
 from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, SiteConfigError, ZoneType
 from service.deps import RuntimeDep, SessionDep
 from service.runtime import Runtime
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
+from service.store.scope import visible_compound_ids
 from service.store.site_overrides import StaleEditError, current_revision, save_override
 from service.web.counts import cached_counts
 from service.web.i18n import catalogue, language_of

@@ -10,10 +10,10 @@ from service.actions.errors import ActionError
 from service.actions.hazards import READERS, read_verified
 from service.auth.audit import audit
 from service.auth.keys import Principal
-from service.auth.scope import can_see_compound
 from service.deps import RuntimeDep, SessionDep, require
 from service.store import models as m
 from service.store.evidence import media_type_of
+from service.store.scope import can_see_compound
 
 router = APIRouter(prefix="/web", include_in_schema=False)
 

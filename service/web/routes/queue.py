@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from service.auth.scope import visible_compound_ids
 from service.config.site import ZoneType
 from service.deps import RuntimeDep, SessionDep
+from service.store.lifecycle import ACTIVE
 from service.store.queries import hazard_page, neighbour, previous_page, status_counts
+from service.store.scope import visible_compound_ids
 from service.web.counts import cached_counts
 from service.web.pages import PersonDep, WebDep, csrf_guard, render
 from service.web.views import STATUSES, duration_s, names, queue_state, thumbnails
@@ -49,7 +50,7 @@ def queue(
         state=state,
         rows=rows,
         counts=counts,
-        active_count=sum(counts.get(s, 0) for s in ("open", "notified", "acknowledged")),
+        active_count=sum(counts.get(s, 0) for s in ACTIVE),
         all_count=sum(counts.values()),
         statuses=STATUSES,
         compounds=compounds,

@@ -1,20 +1,27 @@
-"""What a principal may see: the compounds in its scope, applied as a SQL filter everywhere.
+"""What a caller may see: the compounds in its scope, applied as a SQL filter everywhere.
 
-Out-of-scope objects are answered as 'not found', so ids cannot be probed.
+Out-of-scope objects are answered as 'not found', so ids cannot be probed. Any object with a `role` and an
+`agency_id` is a viewer (an API key's or a person's principal, service/auth/), so the store needs no auth code.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from service.auth.keys import Principal
 from service.store import models as m
 
 SEE_ALL = ("admin", "county")
 
 
-def compound_filter(principal: Principal):
+class Viewer(Protocol):
+    role: str
+    agency_id: str | None
+
+
+def compound_filter(principal: Viewer):
     """A WHERE clause on Compound limiting to the principal's compounds; None means everything."""
     if principal.role in SEE_ALL:
         return None
@@ -25,18 +32,18 @@ def compound_filter(principal: Principal):
     return m.Compound.id.is_(None)  # gateways see no hazards
 
 
-def visible_compound_ids(session: Session, principal: Principal) -> list[str] | None:
+def visible_compound_ids(session: Session, principal: Viewer) -> list[str] | None:
     clause = compound_filter(principal)
     if clause is None:
         return None
     return list(session.scalars(select(m.Compound.id).where(clause)))
 
 
-def scope_hazards(query: Select, session: Session, principal: Principal) -> Select:
+def scope_hazards(query: Select, session: Session, principal: Viewer) -> Select:
     ids = visible_compound_ids(session, principal)
     return query if ids is None else query.where(m.HazardEvent.compound_id.in_(ids))
 
 
-def can_see_compound(session: Session, principal: Principal, compound_id: str) -> bool:
+def can_see_compound(session: Session, principal: Viewer, compound_id: str) -> bool:
     ids = visible_compound_ids(session, principal)
     return ids is None or compound_id in ids

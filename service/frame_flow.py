@@ -1,9 +1,14 @@
-"""What processing one frame answers: its id, whether it was late or a duplicate, detections, hazard changes."""
+"""One frame on its way through the pipeline (`FrameWork`) and what processing it answers (`FrameResult`)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from service.vision.types import Frame
 
 
 @dataclass
@@ -28,3 +33,22 @@ class FrameResult:
             "hazards": self.hazards,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass
+class FrameWork:
+    """One frame on its way through `_apply`: what it is, its bytes, and the stage timings so far."""
+
+    frame: Frame
+    frame_id: str
+    sha256: str
+    encoded: bytes
+    timings: dict[str, float]
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + (time.perf_counter() - started) * 1000

@@ -1,0 +1,89 @@
+"""An engine's `HazardChange` written as a hazard: what opening, seeing again and clearing mean for a camera.
+
+Why apart from the pipeline: the pipeline wires stages; this decides what a camera hazard carries when it
+opens (its grade from the fire lane's clear width, the evidence pictures, the recipients from the routing
+table, the opening note) and hands it to the one `HazardWriter`, which writes rows, files and history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from service.config.site import Camera
+from service.config.site_holder import SiteHolder
+from service.frame_flow import FrameWork
+from service.hazards.engine import ChangeKind, HazardChange
+from service.hazards.routing import recipients_for
+from service.metrics import Metrics
+from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
+from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
+from service.vision.evidence import hazard_pictures
+
+
+class CameraHazards:
+    def __init__(self, writer: HazardWriter, sites: SiteHolder, metrics: Metrics) -> None:
+        self.writer, self.sites, self.metrics = writer, sites, metrics
+
+    def write(
+        self, session: Session, camera: Camera, change: HazardChange, work: FrameWork, widths: LaneWidths
+    ) -> dict:
+        """One engine change through the hazard writer; the summary the frame's answer lists."""
+        self.metrics.hazard_changes.labels(kind=change.kind).inc()
+        zone = camera.zone(change.zone_id)
+        assert zone is not None  # the engine only places objects in the camera's own zones
+        hazard = find_by_key(session, change.key)
+        width = widths.get(zone) if change.kind in (ChangeKind.opened, ChangeKind.updated) else None
+        grade = None if width is None else _grade(width, camera)
+        if change.kind == ChangeKind.opened and hazard is None:
+            dwell_s = (change.at - change.first_seen_at).total_seconds()
+            with work.timed("evidence"):
+                pictures = {"original": work.encoded} | hazard_pictures(
+                    work.frame.image,
+                    zone,
+                    change.box,
+                    change.class_name,
+                    dwell_s,
+                    work.frame.captured_at,
+                    width,
+                    camera.min_clear_width_m,
+                )
+            new = NewHazard(
+                engine_key=change.key,
+                camera_id=camera.id,
+                compound_id=camera.compound,
+                zone_key=zone.id,
+                zone_type=zone.type.value,
+                category=change.category,
+                class_name=change.class_name,
+                confidence=change.confidence,
+                box=list(change.box),
+                first_seen_at=change.first_seen_at,
+                opened_at=change.at,
+                first_frame_id=change.first_frame_id,
+                latest_frame_id=work.frame_id,
+            )
+            recipients = recipients_for(self.sites.current(), camera.compound, zone.type.value, change.category)
+            note = f"{change.class_name.replace('_', ' ')} in {zone.id} for {dwell_s:.0f} s"
+            note += f"; {grade.note()}" if grade is not None else ""
+            hazard = self.writer.open(session, new, recipients, note, pictures, grade)
+        elif hazard is not None and change.kind == ChangeKind.updated:
+            self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
+        elif hazard is not None and change.kind == ChangeKind.cleared:
+            self.writer.clear(session, hazard, change.reason, frame_id=work.frame_id)
+        if hazard is None:
+            return {"change": change.kind, "key": change.key, "hazard_id": None}
+        return {
+            "change": change.kind,
+            "hazard_id": hazard.id,
+            "status": hazard.status,
+            "zone": zone.id,
+            "zone_type": zone.type.value,
+            "category": change.category,
+            "severity": hazard.severity,
+            "clear_width_m": hazard.clear_width_m,
+        }
+
+
+def _grade(width: ClearWidthResult, camera: Camera) -> Grade:
+    minimum = camera.min_clear_width_m
+    return Grade(width.width_m, severity_for(width.width_m, minimum), minimum)
