@@ -52,11 +52,11 @@ class NoDetector:
         return Detections.empty()
 
 
-def fill(services: object, count: int) -> None:
+def fill(runtime: object, count: int) -> None:
     rng = random.Random(7)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     chunk = []
-    with services.db.engine.begin() as conn:  # type: ignore[attr-defined]
+    with runtime.db.engine.begin() as conn:  # type: ignore[attr-defined]
         for i in range(count):
             camera, compound, zone, zone_type = rng.choice(CAMERAS)
             category, class_name = rng.choice(CATEGORIES)
@@ -113,15 +113,15 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="clearway-queue-bench-"))
     settings = Settings(data_dir=tmp, database_url=args.database_url or f"sqlite:///{tmp / 'bench.db'}")
     with TestClient(create_app(settings, detector_factory=NoDetector)) as client:
-        services = client.app.state.runtime
+        runtime = client.app.state.runtime
         started = time.perf_counter()
-        fill(services, count)
-        backend = services.db.engine.url.get_backend_name()
+        fill(runtime, count)
+        backend = runtime.db.engine.url.get_backend_name()
         if backend == "postgresql":  # what autovacuum does shortly after a bulk load (SQLite: see queries.py)
-            with services.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with runtime.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE hazard_events"))
         print(f"{count} hazards inserted in {time.perf_counter() - started:.1f} s ({backend})")
-        with services.db.session() as session:
+        with runtime.db.session() as session:
             for role, agency, name in (
                 ("police", "ps-chengguan", "bench-police"),
                 ("property", "pm-lanting", "bench-pm"),

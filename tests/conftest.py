@@ -76,3 +76,20 @@ def default_model_path() -> Path:
 
     models_dir = Path(os.environ.get("CLEARWAY_MODELS_DIR", REPO / "models"))
     return install_default_model(models_dir, log=lambda message: None)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[object]:
+    """A migrated database holding the demo site (SQLite and PostgreSQL, as `database_url`)."""
+    from service.config.settings import DEMO_SITE
+    from service.config.site import load_site
+    from service.store.db import Database
+    from service.store.migrate import upgrade
+    from service.store.site_sync import sync_site
+
+    database = Database(database_url)
+    upgrade(database.engine)
+    with database.session() as session:
+        sync_site(session, load_site(DEMO_SITE))
+    yield database
+    database.dispose()

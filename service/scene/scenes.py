@@ -96,6 +96,7 @@ class StaticScenes:
             if old is not None:
                 scene.detector.load_bytes(old.detector.to_bytes())
                 scene.last_captured_at = old.last_captured_at
+                scene.unsaved = old.unsaved  # what it learned since the last save is still to be saved
             else:
                 self._load(scene)
             scenes[camera.id] = scene

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.store import models as m
@@ -222,7 +222,8 @@ class HazardWriter:
 
     def add_after_photo(self, session: Session, hazard: m.HazardEvent, data: bytes, actor: str) -> str:
         """A rectification photo as the hazard's next `after-n` evidence (never overwriting a file)."""
-        number = 1 + sum(1 for e in hazard.evidence if e.kind.startswith("after-"))
+        query = select(func.count()).where(m.Evidence.hazard_id == hazard.id, m.Evidence.kind.startswith("after-"))
+        number = 1 + (session.scalar(query) or 0)  # counted in the database: photos added in this session too
         kind = f"after-{number}"
         stored = self.evidence.save(f"hazards/{hazard.id}/{kind}-{secrets.token_hex(4)}.{suffix_of(data)}", data)
         session.add(

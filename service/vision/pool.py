@@ -79,8 +79,17 @@ class InferencePool:
             raise QueueFullError("inference queue is full") from None
         return future
 
-    def close(self) -> None:
-        for _ in self._threads:
-            self._queue.put(None)
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop every worker once the frames already queued are done (one stop marker each). Markers are only
+        offered while a worker is alive to take them: after a failed model load nobody drains the queue, and
+        waiting for room there would hang."""
+        deadline = time.monotonic() + timeout_s
+        markers = len(self._threads)
+        while markers and time.monotonic() < deadline and any(t.is_alive() for t in self._threads):
+            try:
+                self._queue.put(None, timeout=0.1)
+                markers -= 1
+            except queue.Full:
+                continue
         for thread in self._threads:
-            thread.join(timeout=10)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))

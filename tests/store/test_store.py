@@ -10,25 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import service.store.all_models  # noqa: F401
-from service.config.settings import DEMO_SITE
-from service.config.site import load_site
 from service.store import models as m
 from service.store.db import Base, Database
 from service.store.evidence import EvidenceStore, EvidenceTamperedError
 from service.store.hazard_writer import HazardWriter
 from service.store.lifecycle import IllegalTransitionError
 from service.store.migrate import current_revision, upgrade
-from service.store.site_sync import sync_site
-
-
-@pytest.fixture
-def db(database_url: str) -> Database:
-    database = Database(database_url)
-    upgrade(database.engine)
-    with database.session() as session:
-        sync_site(session, load_site(DEMO_SITE))
-    yield database
-    database.dispose()
 
 
 def test_migrations_create_exactly_the_orm_schema(db: Database) -> None:

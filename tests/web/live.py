@@ -41,7 +41,7 @@ SHOTS = REPO / "test-output" / "web"
 class LiveSite:
     base: str
     detector: ScriptedDetector
-    services: Runtime
+    runtime: Runtime
     keys: dict[str, str]
 
     def api(self) -> httpx.Client:
@@ -62,13 +62,13 @@ def live(tmp_path: Path) -> Iterator[LiveSite]:
     thread.start()
     wait_until(lambda: server.started or not thread.is_alive(), timeout_s=30)
     assert server.started, "uvicorn did not start within 30 s"
-    services: Runtime = app.state.runtime
-    with services.db.session() as session:
+    runtime: Runtime = app.state.runtime
+    with runtime.db.session() as session:
         keys = {"gateway": create_key(session, "gw", "gateway", camera_ids=["lanting-gate", "lanting-b3-stair"])}
         for name, (role, agency) in PEOPLE.items():
             create_user(session, name, PASSWORD, role, agency, display_name=f"{name.title()} User")
     try:
-        yield LiveSite(f"http://127.0.0.1:{port}", detector, services, keys)
+        yield LiveSite(f"http://127.0.0.1:{port}", detector, runtime, keys)
     finally:
         server.should_exit = True
         thread.join(timeout=15)

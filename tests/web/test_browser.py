@@ -63,7 +63,7 @@ def sign_in(page, username: str, password: str = PASSWORD) -> None:
 def status_of(site: LiveSite, hazard_id: int) -> dict:
     from service.auth.keys import create_key
 
-    with site.services.db.session() as session:
+    with site.runtime.db.session() as session:
         key = create_key(session, "check", "admin")
     with site.api() as api:
         return api.get(f"/api/v1/hazards/{hazard_id}", headers={"Authorization": f"Bearer {key}"}).json()
@@ -155,7 +155,7 @@ def test_draw_a_zone_and_the_next_frame_obeys_it(live: LiveSite, browser) -> Non
     page.wait_for_selector("#editor-status.ok")
     assert "revision 1" in page.locator("#editor-status").inner_text()
     shot(page, "editor-saved-en")
-    camera = live.services.sites.current().camera("lanting-gate")
+    camera = live.runtime.sites.current().camera("lanting-gate")
     zone = camera.zone("loading-bay")
     assert zone.type.value == "safety_exit" and zone.dwell_seconds == 30
     assert zone.polygon[2] == pytest.approx((0.96, 0.29), abs=0.01)
