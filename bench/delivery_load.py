@@ -40,7 +40,7 @@ from service.delivery.dispatcher import Dispatcher  # noqa: E402
 from service.delivery.outbox import Outbox  # noqa: E402
 from service.delivery.service import DeliveryService  # noqa: E402
 from service.delivery.settings import DeliverySettings  # noqa: E402
-from service.hazards.routing import recipients_for  # noqa: E402
+from service.hazards.routing import assign  # noqa: E402
 from service.store.db import Database, utcnow  # noqa: E402
 from service.store.delivery_models import Delivery  # noqa: E402
 from service.store.evidence import EvidenceStore  # noqa: E402
@@ -116,7 +116,6 @@ def open_hazards(db: Database, writer: HazardWriter, site, count: int, batch: in
     """Through the product's hazard writer: hazard, recipients, "opened" history, committed with outbox rows."""
     started = time.perf_counter()
     camera = site.camera("lanting-gate")
-    recipients = recipients_for(site, camera.compound, "fire_lane", "vehicle")
     now = utcnow()
     for first in range(0, count, batch):
         with db.session() as session:
@@ -124,6 +123,7 @@ def open_hazards(db: Database, writer: HazardWriter, site, count: int, batch: in
                 at = now - timedelta(seconds=count - i)
                 new = NewHazard(
                     engine_key=f"bench-{i}",
+                    kind="vehicle_in_fire_lane",
                     camera_id=camera.id,
                     compound_id=camera.compound,
                     zone_key="fire-lane-north",
@@ -135,7 +135,8 @@ def open_hazards(db: Database, writer: HazardWriter, site, count: int, batch: in
                     first_seen_at=at,
                     opened_at=at,
                 )
-                writer.open(session, new, recipients, "bench")
+                assignment = assign(site, camera.compound, new.kind, at, "fire_lane", "vehicle")
+                writer.open(session, new, assignment, "bench")
     return time.perf_counter() - started
 
 

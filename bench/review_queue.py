@@ -31,6 +31,7 @@ from sqlalchemy import insert, select, text
 from service.api.app import create_app
 from service.auth.keys import create_key
 from service.auth.users import create_user
+from service.config.duties import camera_kind
 from service.config.settings import Settings
 from service.store import models as m
 from service.vision.types import Detections
@@ -65,7 +66,7 @@ def fill(runtime: object, count: int) -> None:
             chunk.append(
                 {
                     "engine_key": f"bench-{i}",
-                    "kind": "obstruction",
+                    "kind": camera_kind(zone_type, category),
                     "camera_id": camera,
                     "compound_id": compound,
                     "zone_key": zone,

@@ -1,8 +1,8 @@
 """Camera-level events: a camera offline for too long is itself a hazard (a blind camera hides obstructions).
 
-Stored through the hazard writer as a hazard of kind `camera_offline`, routed to the compound's property
-company, so it takes the same history, outbox and review path as obstructions; cleared when the picture is
-back.
+Stored through the hazard writer as a hazard of kind `camera_offline`, routed by its duty to the compound's
+property company (or its township), so it takes the same history, outbox and review path as any hazard;
+cleared when the picture is back.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import logging
 
 from sqlalchemy import select
 
+from service.config.duties import HazardKind
 from service.config.site import Site
-from service.hazards.routing import Recipient
+from service.hazards.routing import assign
 from service.sources.health import OfflineEvent
 from service.store import models as m
 from service.store.db import Database
@@ -48,7 +49,7 @@ def handle_offline_event(db: Database, writer: HazardWriter, site: Site, event: 
             return active.id
         new = NewHazard(
             engine_key=f"{offline_key(camera.id)}/{event.down_since.isoformat()}",
-            kind="camera_offline",
+            kind=HazardKind.camera_offline,
             camera_id=camera.id,
             compound_id=compound.id,
             zone_key="*",
@@ -60,7 +61,6 @@ def handle_offline_event(db: Database, writer: HazardWriter, site: Site, event: 
         )
         down_for = (event.at - event.down_since).total_seconds()
         note = f"camera {event.status} for {down_for:.0f} s" + (f": {event.last_error}" if event.last_error else "")
-        recipient = Recipient(compound.property_company, "property_company", "camera offline")
-        hazard = writer.open(session, new, [recipient], note)
+        hazard = writer.open(session, new, assign(site, compound.id, HazardKind.camera_offline, event.at), note)
         log.warning("camera %s offline since %s", camera.id, event.down_since.isoformat())
         return hazard.id

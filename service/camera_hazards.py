@@ -1,19 +1,21 @@
 """An engine's `HazardChange` written as a hazard: what opening, seeing again and clearing mean for a camera.
 
 Why apart from the pipeline: the pipeline wires stages; this decides what a camera hazard carries when it
-opens (its grade from the fire lane's clear width, the evidence pictures, the recipients from the routing
-table, the opening note) and hands it to the one `HazardWriter`, which writes rows, files and history.
+opens (its kind from zone and category, its grade from the fire lane's clear width, the evidence pictures,
+recipients, answering unit and deadlines from the division of duties, the opening note) and hands it to the
+one `HazardWriter`, which writes rows, files and history.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from service.config.duties import camera_kind
 from service.config.site import Camera
 from service.config.site_holder import SiteHolder
 from service.frame_flow import FrameWork
 from service.hazards.engine import ChangeKind, HazardChange
-from service.hazards.routing import recipients_for
+from service.hazards.routing import assign
 from service.metrics import Metrics
 from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
 from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
@@ -47,8 +49,10 @@ class CameraHazards:
                     width,
                     camera.min_clear_width_m,
                 )
+            kind = camera_kind(zone.type.value, change.category)
             new = NewHazard(
                 engine_key=change.key,
+                kind=kind,
                 camera_id=camera.id,
                 compound_id=camera.compound,
                 zone_key=zone.id,
@@ -62,10 +66,11 @@ class CameraHazards:
                 first_frame_id=change.first_frame_id,
                 latest_frame_id=work.frame_id,
             )
-            recipients = recipients_for(self.sites.current(), camera.compound, zone.type.value, change.category)
+            site = self.sites.current()
+            assignment = assign(site, camera.compound, kind, change.at, zone.type.value, change.category)
             note = f"{change.class_name.replace('_', ' ')} in {zone.id} for {dwell_s:.0f} s"
             note += f"; {grade.note()}" if grade is not None else ""
-            hazard = self.writer.open(session, new, recipients, note, pictures, grade)
+            hazard = self.writer.open(session, new, assignment, note, pictures, grade)
         elif hazard is not None and change.kind == ChangeKind.updated:
             self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
         elif hazard is not None and change.kind == ChangeKind.cleared:

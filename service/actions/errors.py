@@ -43,3 +43,15 @@ class Gone(ActionError):
     """The object exists but its file is no longer in storage."""
 
     reason = "gone"
+
+
+class TooLarge(ActionError):
+    """An upload over the size or pixel limit."""
+
+    reason = "too_large"
+
+
+class Unavailable(ActionError):
+    """Not possible just now (the model's queue is full, inference timed out): try again shortly."""
+
+    reason = "unavailable"

@@ -19,23 +19,31 @@ from service.store.hazard_writer import HazardWriter
 from service.store.lifecycle import ACTIVE, HazardStatus, IllegalTransitionError
 from service.store.scope import scope_hazards
 
-READERS = ("property", "police", "county", "admin")
+PENDING_OR_REJECTED = (HazardStatus.pending_review, HazardStatus.rejected)
+READERS = ("property", "police", "fire", "county", "admin")
 DISMISS_REASONS = ("false_positive", "not_an_obstruction", "authorised_vehicle", "duplicate", "other")
-Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note"]
+REJECT_REASONS = ("not_a_hazard", "duplicate", "wrong_compound", "not_enough_detail", "abusive", "other")
+REASONS = tuple(dict.fromkeys(DISMISS_REASONS + REJECT_REASONS))
+Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject"]
 ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
     "acknowledge": (HazardStatus.acknowledged, ("property", "police", "admin")),
     "rectify": (HazardStatus.rectified, ("property", "police", "admin")),
     "dismiss": (HazardStatus.dismissed, ("police", "admin")),
-    "confirm": (None, ("police", "admin")),
+    "confirm": (None, ("police", "fire", "admin")),
     "note": (None, ("property", "police", "admin")),
+    # A resident's report (pending_review) is moderated by its compound's property company or police station.
+    "accept": (HazardStatus.open, ("property", "police", "admin")),
+    "reject": (HazardStatus.rejected, ("property", "police", "admin")),
 }
 
 
 class HazardCommand(BaseModel):
-    """What comes with an action: a note; a reason (dismiss); a grade (confirm)."""
+    """What comes with an action: a note; a reason (dismiss, reject); a grade (confirm)."""
 
     note: str = Field(default="", max_length=2000)
-    reason: Literal[DISMISS_REASONS] | None = None  # type: ignore[valid-type]
+    reason: Literal[REASONS] | None = Field(  # type: ignore[valid-type]
+        default=None, description=f"dismiss: one of {DISMISS_REASONS}; reject: one of {REJECT_REASONS}"
+    )
     severity: Literal["minor", "major"] | None = Field(
         default=None, description="confirm only: grade the hazard (major goes up the escalation ladder)"
     )
@@ -56,12 +64,14 @@ def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
     return {
         "confirm": can["confirm"]
         and not hazard.confirmed
-        and hazard.status not in (HazardStatus.dismissed, HazardStatus.cleared),
+        and hazard.status not in (HazardStatus.dismissed, HazardStatus.cleared, *PENDING_OR_REJECTED),
         "dismiss": can["dismiss"] and hazard.status in ACTIVE,
         "acknowledge": can["acknowledge"] and hazard.status in (HazardStatus.open, HazardStatus.notified),
         "rectify": can["rectify"] and hazard.status in ACTIVE,
         "note": can["note"],
-        "photo": can["rectify"] and hazard.status != HazardStatus.dismissed,
+        "photo": can["rectify"] and hazard.status not in (HazardStatus.dismissed, *PENDING_OR_REJECTED),
+        "accept": can["accept"] and hazard.status == HazardStatus.pending_review,
+        "reject": can["reject"] and hazard.status == HazardStatus.pending_review,
     }
 
 
@@ -83,16 +93,29 @@ def act_on_hazard(
     hazard = load_visible(session, who, hazard_id)
     try:
         if action == "dismiss":
-            if command.reason is None:
+            if command.reason not in DISMISS_REASONS:
                 raise Invalid(f"dismiss needs a reason, one of {DISMISS_REASONS}")
             note = f"{command.reason}: {command.note}".rstrip(": ")
             writer.transition(session, hazard, HazardStatus.dismissed, who.actor, note)
+        elif action == "accept":
+            writer.accept(session, hazard, who.actor, command.note.strip())
+        elif action == "reject":
+            if command.reason not in REJECT_REASONS:
+                raise Invalid(f"reject needs a reason, one of {REJECT_REASONS}")
+            writer.transition(
+                session, hazard, HazardStatus.rejected, who.actor, f"{command.reason}: {command.note}".rstrip(": ")
+            )
+            hazard.dismiss_reason = command.reason
         elif action == "note":
             if not command.note.strip():
                 raise Invalid("a note needs some text")
             writer.record(session, hazard, "note", who.actor, command.note.strip())
         elif action == "confirm":
             writer.confirm(session, hazard, who.actor, command.severity, command.note)
+            if hazard.severity == "major" and who.role == "fire" and not hazard.supervised:
+                # A major hazard confirmed by the fire brigade is listed for the county's supervision (挂牌督办).
+                hazard.supervised = True
+                writer.record(session, hazard, "supervised", who.actor, "major hazard confirmed by the fire brigade")
         else:
             assert to_status is not None
             writer.transition(session, hazard, to_status, who.actor, command.note)

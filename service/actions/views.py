@@ -19,8 +19,9 @@ class HazardSummary(BaseModel):
     status: str
     severity: str = Field(description="minor, or major (a fire lane narrower than its minimum clear width)")
     confirmed: bool = Field(description="a reviewer marked it a true positive")
-    kind: str = Field(description="obstruction, or camera_offline")
-    camera_id: str
+    kind: str = Field(description="its kind in the division of duties, e.g. vehicle_in_fire_lane, camera_offline")
+    source: str = Field(description="camera, self_inspection, inspection or resident")
+    camera_id: str | None
     compound_id: str
     zone: str
     zone_type: str
@@ -34,6 +35,12 @@ class HazardSummary(BaseModel):
     closed_at: IsoTime | None
     clear_width_m: float | None
     dismiss_reason: str | None
+    location: str = Field(description="where, in words (inspections and reports; empty for cameras)")
+    description: str
+    responsible_agency_id: str | None = Field(description="the unit that answers for it")
+    acknowledge_due_at: IsoTime | None
+    rectify_due_at: IsoTime | None
+    supervised: bool = Field(description="a major hazard listed for supervision by the county (挂牌督办)")
 
     @classmethod
     def fields_of(cls, h: m.HazardEvent) -> dict:
@@ -43,6 +50,7 @@ class HazardSummary(BaseModel):
             "severity": h.severity,
             "confirmed": h.confirmed,
             "kind": h.kind,
+            "source": h.source,
             "camera_id": h.camera_id,
             "compound_id": h.compound_id,
             "zone": h.zone_key,
@@ -57,6 +65,12 @@ class HazardSummary(BaseModel):
             "closed_at": h.closed_at,
             "clear_width_m": h.clear_width_m,
             "dismiss_reason": h.dismiss_reason,
+            "location": h.location,
+            "description": h.description,
+            "responsible_agency_id": h.responsible_agency_id,
+            "acknowledge_due_at": h.acknowledge_due_at,
+            "rectify_due_at": h.rectify_due_at,
+            "supervised": h.supervised,
         }
 
     @classmethod

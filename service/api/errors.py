@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from service.actions.errors import ActionError, Conflict, Forbidden, Gone, Invalid, NotFound
+from service.actions.errors import ActionError, Conflict, Forbidden, Gone, Invalid, NotFound, TooLarge, Unavailable
 
-STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, Gone: 410}
+STATUS = {NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 422, Gone: 410, TooLarge: 413, Unavailable: 503}
 
 
 def status_of(error: ActionError) -> int:

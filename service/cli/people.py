@@ -7,6 +7,8 @@ import getpass
 import sys
 from pathlib import Path
 
+from service.auth.keys import ROLE_FOR_AGENCY_KIND
+from service.auth.users import USER_ROLES
 from service.cli.common import database_with_site, fail
 from service.config.settings import Settings
 
@@ -51,7 +53,7 @@ def cmd_users_demo(args: argparse.Namespace, settings: Settings) -> int:
     site = load_site(settings.site_file)
     people = [("admin", "admin", None), ("county", "county", None)]
     for agency in site.agencies:
-        role = {"property_company": "property", "police_station": "police"}.get(agency.kind.value)
+        role = ROLE_FOR_AGENCY_KIND.get(agency.kind.value)
         if role:
             people.append((agency.id, role, agency.id))
     db = database_with_site(settings)
@@ -98,8 +100,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     create = users.add_parser("create", help="create a user (asks for the password)")
     create.add_argument("--username", required=True)
-    create.add_argument("--role", required=True, choices=["property", "police", "county", "admin"])
-    create.add_argument("--agency", help="agency id (property and police roles)")
+    create.add_argument("--role", required=True, choices=USER_ROLES)
+    create.add_argument("--agency", help="agency id (property, police and fire roles)")
     create.add_argument("--name", help="display name")
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(func=cmd_users_create)

@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from service.auth.keys import ROLE_FOR_AGENCY_KIND, ROLES
 from service.cli.common import database_with_site, fail
 from service.config.settings import Settings
 from service.config.site import load_site
@@ -106,7 +107,7 @@ def cmd_keys_demo(args: argparse.Namespace, settings: Settings) -> int:
         cameras = [c.id for c in site.cameras]
         lines.append(f"GATEWAY_KEY={create_key(session, 'demo-gateway', 'gateway', camera_ids=cameras)}")
         for agency in site.agencies:
-            role = {"property_company": "property", "police_station": "police"}.get(agency.kind.value)
+            role = ROLE_FOR_AGENCY_KIND.get(agency.kind.value)
             if role:
                 name = agency.id.upper().replace("-", "_")
                 lines.append(f"{name}_KEY={create_key(session, agency.id, role, agency.id)}")
@@ -156,8 +157,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
     create = keys.add_parser("create", help="create an API key (printed once)")
     create.add_argument("--name", required=True)
-    create.add_argument("--role", required=True, choices=["gateway", "property", "police", "county", "admin"])
-    create.add_argument("--agency", help="agency id (property and police roles)")
+    create.add_argument("--role", required=True, choices=ROLES)
+    create.add_argument("--agency", help="agency id (property, police and fire roles)")
     create.add_argument("--camera", action="append", help="camera a gateway may push for (repeatable)")
     create.set_defaults(func=cmd_keys_create)
     keys.add_parser("demo", help="create one key per role for the demo site").set_defaults(func=cmd_keys_demo)

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.config.report_settings import ReportSettings
 from service.delivery.settings import DeliverySettings
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     clear_after_misses: int = Field(default=3, ge=1, description="...and consecutive frames without it.")
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Outbox dispatcher, escalation.")
+    reports: ReportSettings = Field(default_factory=ReportSettings, description="Residents' reports (Open311).")
 
     @property
     def resolved_database_url(self) -> str:

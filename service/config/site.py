@@ -6,7 +6,6 @@ Validated with pydantic so a mistake is reported with its exact path, e.g.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -14,26 +13,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from service.config.calibration import GroundCalibration
+from service.config.duties import DEFAULT_DUTIES, AgencyKind, Duty, HazardKind, ZoneType
 from service.delivery.config import Channels, EscalationConfig
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Point = tuple[float, float]
-
-
-class AgencyKind(StrEnum):
-    property_company = "property_company"
-    police_station = "police_station"
-    traffic_police = "traffic_police"
-    fire_brigade = "fire_brigade"
-    county_office = "county_office"
-
-
-class ZoneType(StrEnum):
-    fire_lane = "fire_lane"
-    stairwell = "stairwell"
-    evacuation_route = "evacuation_route"
-    safety_exit = "safety_exit"
-    perimeter_road = "perimeter_road"
 
 
 Category = Literal["vehicle", "two_wheeler", "clutter", "person"]
@@ -70,8 +54,25 @@ class Compound(StrictModel):
     id: Identifier
     name: str = Field(min_length=1)
     address: str = ""
-    property_company: Identifier
+    property_company: Identifier | None = Field(
+        default=None, description="without one, the township organises the compound's safety (and rectifies)"
+    )
     police_station: Identifier
+    township: Identifier | None = Field(default=None, description="乡镇/街道 the compound belongs to")
+
+    @model_validator(mode="after")
+    def _someone_manages_it(self) -> Compound:
+        if self.property_company is None and self.township is None:
+            raise ValueError("a compound needs a property_company, or a township that manages it")
+        return self
+
+    def agency_of(self, kind: AgencyKind) -> str | None:
+        """The compound's own agency of a compound-bound kind (property company, police station, township)."""
+        return {
+            AgencyKind.property_company: self.property_company,
+            AgencyKind.police_station: self.police_station,
+            AgencyKind.township: self.township,
+        }.get(kind)
 
 
 def _check_polygon(points: list[Point], what: str) -> list[Point]:
@@ -172,14 +173,6 @@ class RoutingRule(StrictModel):
     agency_kinds: tuple[AgencyKind, ...]
 
 
-DEFAULT_ROUTING: tuple[RoutingRule, ...] = (
-    RoutingRule(
-        zone_type=ZoneType.perimeter_road, agency_kinds=(AgencyKind.traffic_police, AgencyKind.property_company)
-    ),
-    RoutingRule(agency_kinds=(AgencyKind.property_company, AgencyKind.police_station)),
-)
-
-
 class Site(StrictModel):
     """The whole site file."""
 
@@ -187,7 +180,14 @@ class Site(StrictModel):
     agencies: list[Agency]
     compounds: list[Compound]
     cameras: list[Camera]
-    routing: tuple[RoutingRule, ...] = DEFAULT_ROUTING
+    routing: tuple[RoutingRule, ...] = Field(
+        default=(),
+        description="camera hazards: zone type x category -> agency kinds, first match wins; "
+        "without a match the division of duties decides",
+    )
+    duties: dict[HazardKind, Duty] = Field(
+        default_factory=dict, description="per kind of hazard: who rectifies, supervises, and by when (overrides)"
+    )
     escalation: EscalationConfig = Field(default_factory=EscalationConfig, description="See docs/delivery.md.")
 
     @model_validator(mode="after")
@@ -200,8 +200,11 @@ class Site(StrictModel):
             for field_name, kind in (
                 ("property_company", AgencyKind.property_company),
                 ("police_station", AgencyKind.police_station),
+                ("township", AgencyKind.township),
             ):
                 ref = getattr(compound, field_name)
+                if ref is None:
+                    continue
                 if ref not in agencies:
                     raise ValueError(f"compound {compound.id!r}: {field_name} {ref!r} is not a known agency")
                 if agencies[ref].kind != kind:
@@ -220,6 +223,11 @@ class Site(StrictModel):
 
     def agency(self, agency_id: str) -> Agency | None:
         return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def duty(self, kind: str) -> Duty:
+        """Who owes what for this kind: the site file's override, else the campaign plan's default."""
+        hazard_kind = HazardKind(kind)
+        return self.duties.get(hazard_kind) or DEFAULT_DUTIES[hazard_kind]
 
 
 def _unique(what: str, ids: list[str]) -> None:

@@ -14,11 +14,11 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from service.config.duties import AgencyKind, ZoneType
+
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 DeliveredEvent = Literal["opened", "acknowledged", "rectified", "dismissed", "cleared", "confirmed", "escalated"]
 DELIVERED_EVENTS: tuple[str, ...] = get_args(DeliveredEvent)
-AgencyKindName = Literal["property_company", "police_station", "traffic_police", "fire_brigade", "county_office"]
-ZoneTypeName = Literal["fire_lane", "stairwell", "evacuation_route", "safety_exit", "perimeter_road"]
 CategoryName = Literal["vehicle", "two_wheeler", "clutter"]
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
@@ -185,7 +185,7 @@ Channels = Annotated[list[Channel], AfterValidator(_unique_names)]
 class Deadline(_Strict):
     """How long the property company has to acknowledge and to rectify, from the hazard's opening."""
 
-    zone_type: ZoneTypeName | Literal["*"] = "*"
+    zone_type: ZoneType | Literal["*"] = "*"
     category: CategoryName | Literal["*"] = "*"
     acknowledge: Duration
     rectify: Duration
@@ -215,7 +215,7 @@ class EscalationConfig(_Strict):
     """Missed deadline -> one step up the ladder; a hazard confirmed as major goes to the top step."""
 
     enabled: bool = True
-    ladder: tuple[tuple[AgencyKindName, ...], ...] = Field(
+    ladder: tuple[tuple[AgencyKind, ...], ...] = Field(
         default=(("police_station",), ("fire_brigade", "county_office")),
         min_length=1,
         description="Steps above the routed recipients, lowest first.",

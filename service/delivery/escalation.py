@@ -19,8 +19,8 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from service.config.site import AgencyKind, Site
-from service.hazards.routing import COMPOUND_BOUND
+from service.config.site import Site
+from service.hazards.routing import agencies_of
 from service.store import models as m
 from service.store.db import Database, utcnow
 from service.store.delivery_models import HazardEscalation
@@ -43,24 +43,17 @@ class Escalated:
 def ladder_agencies(site: Site, compound_id: str, kinds: tuple[str, ...]) -> list[tuple[str, str]]:
     """(agency id, kind) for one ladder step: the compound's own for bound kinds, all others of the kind."""
     compound = site.compound(compound_id)
-    found: list[tuple[str, str]] = []
-    for name in kinds:
-        kind = AgencyKind(name)
-        if kind in COMPOUND_BOUND:
-            if compound is not None:
-                found.append((getattr(compound, COMPOUND_BOUND[kind]), kind.value))
-        else:
-            found += [(a.id, kind.value) for a in site.agencies if a.kind == kind]
-    return list(dict(found).items())
+    return list(dict(a for kind in kinds for a in agencies_of(site, compound, kind)).items())
 
 
 def due_stages(site: Site, hazard: m.HazardEvent, done: set[str], now: datetime) -> list[tuple[str, datetime]]:
     """The stages this hazard should be escalated for now, in order, each with the deadline it missed."""
     config = site.escalation
-    deadline = config.deadline_for(hazard.zone_type, hazard.category)
+    acknowledge_by, rectify_by = hazard.acknowledge_due_at, hazard.rectify_due_at  # set when it was recorded
+    if acknowledge_by is None or rectify_by is None:  # a hazard stored before deadlines were kept with it
+        deadline = config.deadline_for(hazard.zone_type, hazard.category)
+        acknowledge_by, rectify_by = hazard.opened_at + deadline.acknowledge, hazard.opened_at + deadline.rectify
     due: list[tuple[str, datetime]] = []
-    acknowledge_by = hazard.opened_at + deadline.acknowledge
-    rectify_by = hazard.opened_at + deadline.rectify
     if "acknowledge" not in done and hazard.status in UNACKNOWLEDGED and now >= acknowledge_by:
         due.append(("acknowledge", acknowledge_by))
     if "rectify" not in done and hazard.status in ACTIVE and now >= rectify_by:

@@ -42,7 +42,7 @@ def build_event(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory,
     """The JSON every channel starts from (webhook and MQTT send it as is)."""
     base = public_url.rstrip("/")
     hazard_url = f"{base}/api/v1/hazards/{hazard.id}"
-    camera = site.camera(hazard.camera_id)
+    camera = site.camera(hazard.camera_id) if hazard.camera_id else None
     compound = site.compound(hazard.compound_id)
     zone = camera.zone(hazard.zone_key) if camera else None
     evidence = session.scalars(select(m.Evidence).where(m.Evidence.hazard_id == hazard.id).order_by(m.Evidence.id))
@@ -62,6 +62,7 @@ def build_event(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory,
             "severity": hazard.severity,
             "confirmed": hazard.confirmed,
             "kind": hazard.kind,
+            "source": hazard.source,
             "category": hazard.category,
             "class_name": hazard.class_name,
             "confidence": round(hazard.confidence, 4),
@@ -78,6 +79,12 @@ def build_event(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory,
             "last_seen_at": _iso(hazard.last_seen_at),
             "closed_at": _iso(hazard.closed_at),
             "dismiss_reason": hazard.dismiss_reason,
+            "location": hazard.location,
+            "description": hazard.description,
+            "responsible_agency_id": hazard.responsible_agency_id,
+            "acknowledge_due_at": _iso(hazard.acknowledge_due_at),
+            "rectify_due_at": _iso(hazard.rectify_due_at),
+            "supervised": hazard.supervised,
         },
         "evidence": [
             {"kind": e.kind, "sha256": e.sha256, "media_type": e.media_type, "url": f"{hazard_url}/evidence/{e.kind}"}

@@ -16,7 +16,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.config.site import Agency, AgencyKind, Site
+from service.config.duties import COMPOUND_BOUND
+from service.config.site import Agency, Site
 from service.delivery.config import DELIVERED_EVENTS
 from service.delivery.messages import build_event
 from service.delivery.settings import DeliverySettings
@@ -38,10 +39,8 @@ def responsible(site: Site, agency: Agency, compound_id: str) -> bool:
     compound = site.compound(compound_id)
     if compound is None:
         return False
-    if agency.kind == AgencyKind.property_company:
-        return compound.property_company == agency.id
-    if agency.kind == AgencyKind.police_station:
-        return compound.police_station == agency.id
+    if agency.kind in COMPOUND_BOUND:
+        return agency.id in (compound.agency_of(agency.kind), compound.township)  # a township stands in
     return True
 
 

@@ -4,4 +4,5 @@ from service.store import (
     auth_models,  # noqa: F401  (users, web sessions, audit log)
     delivery_models,  # noqa: F401  (outbox, escalations)
     models,  # noqa: F401  (site, frames, hazards, evidence, keys, zone overrides)
+    report_models,  # noqa: F401  (resident reports: tracking codes, reporters' contacts)
 )

@@ -24,7 +24,7 @@ from service.store.evidence import EvidenceStore, media_type_of, suffix_of
 from service.store.lifecycle import ACTIVE, CLOSED, HazardStatus, IllegalTransitionError, check_transition
 
 if TYPE_CHECKING:
-    from service.hazards.routing import Recipient
+    from service.hazards.routing import Assignment
 
 
 class HistorySink(Protocol):
@@ -47,10 +47,11 @@ class Grade:
 
 @dataclass(frozen=True)
 class NewHazard:
-    """What opening a hazard needs, whatever found it."""
+    """What opening a hazard needs, whatever found it (a camera, an inspector, a resident)."""
 
     engine_key: str
-    camera_id: str
+    kind: str
+    camera_id: str | None
     compound_id: str
     zone_key: str
     zone_type: str
@@ -58,7 +59,11 @@ class NewHazard:
     class_name: str
     first_seen_at: datetime
     opened_at: datetime
-    kind: str = "obstruction"
+    source: str = "camera"
+    found_by: str = "system"  # who recorded it: an inspector's actor name, "resident", or the system (cameras)
+    status: str = "open"  # a resident's report waits in pending_review until the compound accepts it
+    location: str = ""
+    description: str = ""
     confidence: float = 1.0
     box: list[float] = field(default_factory=list)
     first_frame_id: str | None = None
@@ -109,15 +114,23 @@ class HazardWriter:
         self,
         session: Session,
         new: NewHazard,
-        recipients: Iterable[Recipient],
+        assignment: Assignment,
         note: str,
         pictures: dict[str, bytes] | None = None,
         grade: Grade | None = None,
     ) -> m.HazardEvent:
-        """The hazard row, its grade, recipients, evidence files (kind -> bytes) and the "opened" entry."""
+        """The hazard row with its grade, answering unit and deadlines; recipients, evidence files
+        (kind -> bytes) and the "opened" entry."""
         hazard = m.HazardEvent(
             engine_key=new.engine_key,
             kind=new.kind,
+            source=new.source,
+            location=new.location,
+            description=new.description,
+            status=new.status,
+            responsible_agency_id=assignment.responsible_agency_id,
+            acknowledge_due_at=assignment.acknowledge_due_at,
+            rectify_due_at=assignment.rectify_due_at,
             camera_id=new.camera_id,
             compound_id=new.compound_id,
             zone_key=new.zone_key,
@@ -137,7 +150,7 @@ class HazardWriter:
         session.flush()
         for kind, data in (pictures or {}).items():
             self.add_evidence(session, hazard, kind, data, frame_id=new.latest_frame_id)
-        for recipient in recipients:
+        for recipient in assignment.recipients:
             session.add(
                 m.HazardRecipient(
                     hazard_id=hazard.id,
@@ -147,8 +160,18 @@ class HazardWriter:
                 )
             )
         session.flush()
-        self.record(session, hazard, "opened", "system", note, None, HazardStatus.open.value)
+        if new.status == HazardStatus.pending_review:
+            # Not announced yet: only an accepted report becomes an "opened" hazard that is delivered.
+            self.record(session, hazard, "reported", new.found_by, note, None, new.status)
+        else:
+            self.record(session, hazard, "opened", new.found_by, note, None, new.status)
         return hazard
+
+    def accept(self, session: Session, hazard: m.HazardEvent, actor: str, note: str = "") -> m.HazardHistory:
+        """A reviewed report becomes a hazard like any other: "opened" now, delivered and escalated from here."""
+        check_transition(hazard.id, hazard.status, HazardStatus.open)
+        hazard.status = HazardStatus.open.value
+        return self.record(session, hazard, "opened", actor, note, HazardStatus.pending_review.value, hazard.status)
 
     def seen_again(
         self,

@@ -2,6 +2,8 @@
 
     open -> notified -> acknowledged -> rectified
     open/notified/acknowledged -> dismissed (false positive, with a reason) | cleared (left by itself)
+    pending_review (a resident's report) -> open (accepted by the compound's property company or police)
+                                          | rejected (with a reason)
 
 Pure rules; `service/store/hazard_writer.py` applies them and writes the history row each change leaves.
 """
@@ -12,15 +14,18 @@ from enum import StrEnum
 
 
 class HazardStatus(StrEnum):
+    pending_review = "pending_review"
     open = "open"
     notified = "notified"
     acknowledged = "acknowledged"
     rectified = "rectified"
     dismissed = "dismissed"
     cleared = "cleared"
+    rejected = "rejected"
 
 
 TRANSITIONS: dict[HazardStatus, frozenset[HazardStatus]] = {
+    HazardStatus.pending_review: frozenset({HazardStatus.open, HazardStatus.rejected}),
     HazardStatus.open: frozenset(
         {
             HazardStatus.notified,
@@ -37,9 +42,15 @@ TRANSITIONS: dict[HazardStatus, frozenset[HazardStatus]] = {
     HazardStatus.rectified: frozenset(),
     HazardStatus.dismissed: frozenset(),
     HazardStatus.cleared: frozenset(),
+    HazardStatus.rejected: frozenset(),
 }
 ACTIVE: tuple[HazardStatus, ...] = (HazardStatus.open, HazardStatus.notified, HazardStatus.acknowledged)
-CLOSED: tuple[HazardStatus, ...] = (HazardStatus.rectified, HazardStatus.dismissed, HazardStatus.cleared)
+CLOSED: tuple[HazardStatus, ...] = (
+    HazardStatus.rectified,
+    HazardStatus.dismissed,
+    HazardStatus.cleared,
+    HazardStatus.rejected,
+)
 
 
 class IllegalTransitionError(ValueError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.store.db import Base, utcnow
@@ -27,8 +27,9 @@ class Compound(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str] = mapped_column(String(300), default="")
-    property_company_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    property_company_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     police_station_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    township_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), default=None)
 
 
 class Camera(Base):
@@ -87,7 +88,8 @@ class DetectionRecord(Base):
 
 
 class HazardEvent(Base):
-    """One obstruction: one object in one zone past its dwell time, from opening to its end."""
+    """One hazard of the campaign, from opening to its end: an object in a zone past its dwell time (camera),
+    or what an inspector or a resident reported. `kind` is its kind in the division of duties."""
 
     __tablename__ = "hazard_events"
     __table_args__ = (
@@ -98,8 +100,9 @@ class HazardEvent(Base):
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     engine_key: Mapped[str] = mapped_column(String(200), unique=True)
-    kind: Mapped[str] = mapped_column(String(32), default="obstruction")
-    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(16), default="camera", server_default="camera", index=True)
+    camera_id: Mapped[str | None] = mapped_column(ForeignKey("cameras.id"), index=True)
     compound_id: Mapped[str] = mapped_column(ForeignKey("compounds.id"))
     zone_key: Mapped[str] = mapped_column(String(64))
     zone_type: Mapped[str] = mapped_column(String(32), index=True)
@@ -119,6 +122,12 @@ class HazardEvent(Base):
     cleared_frame_id: Mapped[str | None] = mapped_column(ForeignKey("frames.id"), default=None)
     clear_width_m: Mapped[float | None] = mapped_column(Float, default=None)
     dismiss_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    location: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    responsible_agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True, default=None)
+    acknowledge_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    rectify_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     history: Mapped[list[HazardHistory]] = relationship(
         back_populates="hazard", order_by="HazardHistory.id", cascade="all, delete-orphan"

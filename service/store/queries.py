@@ -34,6 +34,8 @@ class HazardFilters:
     status: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    source: str | None = None
+    kind: str | None = None
 
     def without_status(self) -> HazardFilters:
         return replace(self, status=None)
@@ -44,6 +46,8 @@ class HazardFilters:
             (m.HazardEvent.camera_id, self.camera),
             (m.HazardEvent.zone_type, self.zone_type),
             (m.HazardEvent.category, self.category),
+            (m.HazardEvent.source, self.source),
+            (m.HazardEvent.kind, self.kind),
         ):
             if value:
                 query = query.where(column == value)

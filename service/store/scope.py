@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.store import models as m
 
-SEE_ALL = ("admin", "county")
+SEE_ALL = ("admin", "county", "fire")  # the fire brigade and the county work county-wide
 
 
 class Viewer(Protocol):

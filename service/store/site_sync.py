@@ -22,6 +22,7 @@ def sync_site(session: Session, site: Site) -> None:
                 address=compound.address,
                 property_company_id=compound.property_company,
                 police_station_id=compound.police_station,
+                township_id=compound.township,
             )
         )
     session.flush()

@@ -117,7 +117,7 @@ def render(request: Request, template: str, status: int = 200, **context: object
 
 def safe_next(value: str | None) -> str:
     """Only local page paths: never an open redirect to another site."""
-    if value and value.startswith("/web/") and not value.startswith("//") and "\\" not in value:
+    if value and value.startswith(("/web/", "/report")) and not value.startswith("//") and "\\" not in value:
         return value
     return "/web/hazards"
 

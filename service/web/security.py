@@ -37,6 +37,15 @@ PAGE_HEADERS = {
 }
 
 
+PUBLIC_PREFIXES = ("/web/static/", "/open311/", "/report/")
+
+
+def is_public(path: str) -> bool:
+    """Static files and the residents' report form and API: no session is read, so no cookie authority
+    reaches them and no CSRF token is asked for (they are limited per address instead)."""
+    return path == "/report" or path.startswith(PUBLIC_PREFIXES)
+
+
 class CsrfError(Exception):
     """A state-changing request without the session's CSRF token."""
 
@@ -57,7 +66,7 @@ class SessionMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith("/web/static/"):
+        if scope["type"] != "http" or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -14,15 +14,18 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.config.duties import HazardKind, HazardSource
 from service.config.site import Site
 from service.store import models as m
 from service.store.delivery_models import Delivery
-from service.store.lifecycle import HazardStatus
+from service.store.lifecycle import ACTIVE, HazardStatus
 from service.store.queries import HazardFilters
 from service.web.config import WebSettings
 
 STATUSES = tuple(status.value for status in HazardStatus)
-FILTER_KEYS = ("compound", "camera", "zone_type", "category", "status", "from", "to", "order")
+KINDS = tuple(kind.value for kind in HazardKind)
+SOURCES = tuple(source.value for source in HazardSource)
+FILTER_KEYS = ("compound", "camera", "zone_type", "category", "kind", "source", "status", "from", "to", "order")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def queue_state(params: dict[str, str], web: WebSettings) -> QueueState:
         camera=values["camera"] or None,
         zone_type=values["zone_type"] or None,
         category=values["category"] or None,
+        kind=values["kind"] if values["kind"] in KINDS else None,
+        source=values["source"] if values["source"] in SOURCES else None,
         status=None if status == "all" else status,
         since=since,
         until=until + timedelta(days=1) if until else None,
@@ -88,6 +93,20 @@ def thumbnails(session: Session, hazard_ids: list[int]) -> set[int]:
         return set()
     query = select(m.Evidence.hazard_id).where(m.Evidence.hazard_id.in_(hazard_ids), m.Evidence.kind == "thumbnail")
     return set(session.scalars(query))
+
+
+def deadline(hazard: m.HazardEvent, now: datetime) -> dict | None:
+    """The deadline a still-active hazard is held to (acknowledge first, then rectify) and how far it is."""
+    if hazard.status not in ACTIVE:
+        return None
+    stage, due = (
+        ("acknowledge", hazard.acknowledge_due_at)
+        if hazard.status in (HazardStatus.open, HazardStatus.notified)
+        else ("rectify", hazard.rectify_due_at)
+    )
+    if due is None:
+        return None
+    return {"stage": stage, "due": due, "left_s": abs((due - now).total_seconds()), "overdue": due < now}
 
 
 def duration_s(hazard: m.HazardEvent) -> float:

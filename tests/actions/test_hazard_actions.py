@@ -104,6 +104,8 @@ def test_visibility_and_what_a_page_may_offer(env: DeliveryEnv) -> None:
             "rectify": True,
             "note": True,
             "photo": True,
+            "accept": False,  # only a resident's report waiting for review is accepted or rejected
+            "reject": False,
         }
         assert available(hazard, "county") == dict.fromkeys(available(hazard, "county"), False)
         with pytest.raises(NotFound):

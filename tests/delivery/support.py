@@ -14,13 +14,14 @@ import yaml
 from PIL import Image
 from sqlalchemy import select
 
+from service.config.duties import camera_kind
 from service.config.settings import DEMO_SITE
 from service.config.site import Site, parse_site
 from service.delivery.dispatcher import DispatchStats
 from service.delivery.outbox import Outbox
 from service.delivery.service import DeliveryService
 from service.delivery.settings import DeliverySettings
-from service.hazards.routing import recipients_for
+from service.hazards.routing import assign
 from service.store import models as m
 from service.store.db import Database, utcnow
 from service.store.delivery_models import Delivery
@@ -99,8 +100,10 @@ class DeliveryEnv:
         self._count += 1
         cam = self.site.camera(camera)
         zone_type = cam.zone(zone).type.value
+        kind = camera_kind(zone_type, category)
         new = NewHazard(
             engine_key=f"{camera}:{zone}:{self._count}:{at.timestamp()}",
+            kind=kind,
             camera_id=camera,
             compound_id=cam.compound,
             zone_key=zone,
@@ -116,9 +119,9 @@ class DeliveryEnv:
         if clear_width_m is not None:
             grade = Grade(clear_width_m, "major" if clear_width_m < 4.0 else "minor", 4.0)
         pictures = {"annotated": jpeg((200, 30, 30)), "thumbnail": jpeg((30, 200, 30))}
-        recipients = recipients_for(self.site, cam.compound, zone_type, category)
+        assignment = assign(self.site, cam.compound, kind, at, zone_type, category)
         with self.db.session() as session:
-            return self.writer.open(session, new, recipients, "car in zone", pictures, grade).id
+            return self.writer.open(session, new, assignment, "car in zone", pictures, grade).id
 
     def act(self, hazard_id: int, to_status: str, actor: str = "property:pm-lanting", note: str = "") -> None:
         with self.db.session() as session:

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from service.delivery.escalation import Escalated, EscalationScheduler
 from service.delivery.service import DeliveryService
+from service.hazards.routing import assign
 from service.store import models as m
 from service.store.db import Database
 from service.store.delivery_models import Delivery, HazardEscalation
+from service.store.hazard_writer import NewHazard
 from tests.delivery.conftest import MakeEnv
 from tests.delivery.receivers import DedupReceiver
 from tests.delivery.support import site_with, verify_signature, webhook
@@ -186,3 +188,34 @@ def test_a_hazard_locked_by_another_instance_is_skipped_until_released(make_env:
         holder.scalars(select(m.HazardEvent).where(m.HazardEvent.id == hazard_id).with_for_update()).one()
         assert env.service.escalation.run_once(due) == []  # SKIP LOCKED: neither waits nor duplicates
     assert [e.stage for e in env.service.escalation.run_once(due)] == ["acknowledge"]
+
+
+def test_a_hazard_no_camera_saw_climbs_the_ladder_on_its_kinds_deadline(make_env: MakeEnv, receivers) -> None:
+    """An inspector's hazard (no camera, no zone) is held to its duty's deadline and escalated like any other."""
+    env = make_env(everyone(receivers(DedupReceiver(verify_signature)).url))
+    site = env.site
+    new = NewHazard(
+        engine_key="inspection:lanting:1",
+        kind="hydrant_blocked",
+        source="inspection",
+        camera_id=None,
+        compound_id="lanting",
+        zone_key="",
+        zone_type="",
+        category="clutter",
+        class_name="hydrant_blocked",
+        first_seen_at=T,
+        opened_at=T,
+        location="Building 3, ground floor",
+    )
+    with env.db.session() as session:
+        hazard_id = env.writer.open(
+            session, new, assign(site, "lanting", new.kind, T), "bicycles against the hydrant"
+        ).id
+    duty = site.duty("hydrant_blocked")
+    scheduler = env.service.escalation
+    assert scheduler.run_once(T + timedelta(hours=duty.acknowledge_hours) - timedelta(minutes=1)) == []
+    late = T + timedelta(hours=duty.acknowledge_hours, minutes=1)
+    assert scheduler.run_once(late) == [Escalated(hazard_id, "acknowledge", 1, ("ps-chengguan",))]
+    drain(env)
+    assert [d.event for d in env.deliveries(hazard_id=hazard_id, agency_id="pm-lanting")] == ["opened", "escalated"]

@@ -49,7 +49,7 @@ def test_opened_hazard_is_posted_signed_with_thumbnail_and_becomes_notified(make
         "agency_id": "pm-lanting",
         "agency_kind": "property_company",
         "channel": "webhook",
-        "reason": "routing */*",
+        "reason": "duty: rectifies",
     }
     evidence = {e["kind"]: e for e in body["evidence"]}
     assert evidence["annotated"]["url"] == f"{PUBLIC_URL}/api/v1/hazards/{hazard_id}/evidence/annotated"

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service.config.settings import DEMO_SITE
 from service.config.site import load_site
-from service.hazards.routing import Recipient
+from service.hazards.routing import Assignment, Recipient
 from service.store import models as m
 from service.store.auth_models import AuditEntry
 from service.store.db import Database
@@ -27,10 +27,16 @@ from tests.support import png_bytes
 T = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 PNG, _ = png_bytes(1)
 JPEG = b"\xff\xd8\xff\xe0 not really a jpeg, only its signature"
-RECIPIENTS = [
-    Recipient("pm-lanting", "property_company", "routing"),
-    Recipient("ps-chengguan", "police_station", "routing"),
-]
+RECIPIENTS = Assignment(
+    recipients=[
+        Recipient("pm-lanting", "property_company", "duty: rectifies"),
+        Recipient("ps-chengguan", "police_station", "duty: supervises"),
+    ],
+    responsible_agency_id="pm-lanting",
+    acknowledge_due_at=T + timedelta(hours=2),
+    rectify_due_at=T + timedelta(hours=24),
+)
+NOBODY = Assignment([], None, T + timedelta(hours=2), T + timedelta(hours=24))
 NARROW = Grade(clear_width_m=2.5, severity="major", minimum_m=4.0)
 
 
@@ -76,6 +82,7 @@ def evidence(tmp_path: Path) -> EvidenceStore:
 def new_hazard(key: str = "lanting-gate:fire-lane-north:1") -> NewHazard:
     return NewHazard(
         engine_key=key,
+        kind="vehicle_in_fire_lane",
         camera_id="lanting-gate",
         compound_id="lanting",
         zone_key="fire-lane-north",
@@ -107,9 +114,15 @@ def test_open_writes_the_row_recipients_evidence_and_opened_entry(db: Database, 
             T + timedelta(minutes=5),
         )
         assert sorted((r.agency_id, r.agency_kind, r.reason) for r in hazard.recipients) == [
-            ("pm-lanting", "property_company", "routing"),
-            ("ps-chengguan", "police_station", "routing"),
+            ("pm-lanting", "property_company", "duty: rectifies"),
+            ("ps-chengguan", "police_station", "duty: supervises"),
         ]
+        assert (hazard.kind, hazard.source, hazard.responsible_agency_id) == (
+            "vehicle_in_fire_lane",
+            "camera",
+            "pm-lanting",
+        )
+        assert (hazard.acknowledge_due_at, hazard.rectify_due_at) == (T + timedelta(hours=2), T + timedelta(hours=24))
         files = {e.kind: e for e in hazard.evidence}
         assert set(files) == {"original", "annotated"}
         for kind, data, media_type in (("original", PNG, "image/png"), ("annotated", JPEG, "image/jpeg")):
@@ -239,7 +252,7 @@ def test_confirm_refuses_dismissed_and_cleared_hazards(db: Database, evidence: E
     writer = HazardWriter(evidence)
     with db.session() as session:
         for index, status in enumerate(("dismissed", "cleared")):
-            hazard = writer.open(session, new_hazard(f"k{index}"), [], "n")
+            hazard = writer.open(session, new_hazard(f"k{index}"), NOBODY, "n")
             writer.transition(session, hazard, status, "test")
             with pytest.raises(IllegalTransitionError):
                 writer.confirm(session, hazard, "police:b", severity="major")

@@ -60,6 +60,7 @@ def site(db: Database) -> Database:
             session.add(
                 m.HazardEvent(
                     engine_key=f"{camera}:lane:1",
+                    kind="vehicle_in_fire_lane",
                     camera_id=camera,
                     compound_id=compound,
                     zone_key="lane",

@@ -30,6 +30,7 @@ def _hazard(session, key: str = "k") -> m.HazardEvent:
     now = datetime(2026, 5, 1, tzinfo=UTC)
     hazard = m.HazardEvent(
         engine_key=key,
+        kind="vehicle_in_fire_lane",
         camera_id="lanting-gate",
         compound_id="lanting",
         zone_key="fire-lane-north",

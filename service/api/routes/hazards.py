@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
 
 from service.actions.hazards import READERS, Action, HazardCommand, act_on_hazard, load_visible, read_evidence
+from service.actions.report_views import CONTACT_READERS, reporter_contact
 from service.actions.views import HazardDetail, HazardList, HazardSummary
 from service.auth.keys import Principal
 from service.deps import PrincipalDep, RuntimeDep, SessionDep, require
@@ -25,6 +27,8 @@ def list_hazards(
     zone_type: str | None = None,
     category: str | None = None,
     status: str | None = None,
+    source: str | None = Query(None, description="camera, self_inspection, inspection or resident"),
+    kind: str | None = Query(None, description="kind in the division of duties, e.g. blocked_exit"),
     since: datetime | None = Query(None, description="opened at or after (ISO 8601)"),
     until: datetime | None = Query(None, description="opened before (ISO 8601)"),
     order: Literal["newest", "oldest"] = "newest",
@@ -33,7 +37,7 @@ def list_hazards(
     who: Principal = Reader,
 ) -> HazardList:
     """Keyset pagination on id: constant cost per page however many hazards there are."""
-    filters = HazardFilters(compound, camera, zone_type, category, status, since, until)
+    filters = HazardFilters(compound, camera, zone_type, category, status, since, until, source, kind)
     page = hazard_page(session, who, filters, order, limit, cursor)
     return HazardList(
         items=[HazardSummary.of(h) for h in page.items],
@@ -45,6 +49,29 @@ def list_hazards(
 @router.get("/{hazard_id}", response_model=HazardDetail)
 def get_hazard(hazard_id: int, session: SessionDep, who: Principal = Reader) -> HazardDetail:
     return HazardDetail.of(load_visible(session, who, hazard_id))
+
+
+class ReporterContact(BaseModel):
+    """A resident's report: who sent it and how to reach them (never in Open311 answers nor deliveries)."""
+
+    hazard_id: int
+    tracking_code: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    address_string: str
+    lat: float | None
+    long: float | None
+    media_url: str = Field(description="as the resident gave it; never fetched by the service")
+
+
+@router.get("/{hazard_id}/reporter", response_model=ReporterContact)
+def get_reporter(
+    hazard_id: int, session: SessionDep, who: Principal = Depends(require(*CONTACT_READERS))
+) -> ReporterContact:
+    """The reporter's contact: the compound's property company and police station, and admin; audited."""
+    return ReporterContact(**reporter_contact(session, who, hazard_id))
 
 
 @router.get(
@@ -73,5 +100,6 @@ def act(
     who: PrincipalDep,
     body: HazardCommand | None = None,
 ) -> HazardDetail:
-    """Lifecycle actions by role; an illegal transition is 409, a role that may not act is 403."""
+    """Lifecycle actions by role; an illegal transition is 409, a role that may not act is 403. `accept` and
+    `reject` (with a `reason`) moderate a resident's report waiting in pending_review."""
     return act_on_hazard(session, runtime.writer, runtime.scenes, who, hazard_id, action, body)

@@ -14,19 +14,27 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service.actions.errors import ActionError, Conflict, Forbidden, Invalid, NotFound
-from service.actions.hazards import DISMISS_REASONS, HazardCommand, act_on_hazard, available, load_visible
+from service.actions.hazards import (
+    DISMISS_REASONS,
+    REJECT_REASONS,
+    HazardCommand,
+    act_on_hazard,
+    available,
+    load_visible,
+)
 from service.actions.proof import save_after_photo
 from service.actions.views import HazardDetail
 from service.auth.users import UserPrincipal
 from service.deps import RuntimeDep, SessionDep
 from service.runtime import Runtime
 from service.store import models as m
+from service.store.db import utcnow
 from service.store.queries import box_in_frame, neighbour
 from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, known_code, render
-from service.web.views import deliveries, duration_s, names, queue_state, zone_of
+from service.web.views import deadline, deliveries, duration_s, names, queue_state, zone_of
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
-PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note")
+PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note", "accept", "reject")
 NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard in the queue
 ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large")
 
@@ -101,6 +109,7 @@ def hazard_page(
         delivery=delivery,
         actions=actions,
         reasons=DISMISS_REASONS,
+        reject_reasons=REJECT_REASONS,
         duration_s=seconds,
         times=times,
         history=history,
@@ -109,6 +118,7 @@ def hazard_page(
         flash_id=request.query_params.get("done_id", "") if request.query_params.get("done_id", "").isdigit() else "",
         error=known_code(request.query_params.get("error"), ERRORS),
         verified=frames["cleared"] if detail["status"] != "dismissed" else None,
+        deadline=deadline(hazard, utcnow()),
     )
 
 

@@ -12,7 +12,7 @@ from service.store.queries import hazard_page, neighbour, previous_page, status_
 from service.store.scope import visible_compound_ids
 from service.web.counts import cached_counts
 from service.web.pages import PersonDep, WebDep, csrf_guard, render
-from service.web.views import STATUSES, duration_s, names, queue_state, thumbnails
+from service.web.views import KINDS, SOURCES, STATUSES, duration_s, names, queue_state, thumbnails
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 CATEGORIES = ("vehicle", "two_wheeler", "clutter")
@@ -57,6 +57,8 @@ def queue(
         cameras=cameras,
         zone_types=[z.value for z in ZoneType],
         categories=CATEGORIES,
+        kinds=KINDS,
+        sources=SOURCES,
         names=names(site),
         newer_link=f"?{state.query(before=items[0].id)}" if newer else None,
         older_link=f"?{state.query(cursor=items[-1].id)}" if older else None,
