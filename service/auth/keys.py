@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session
 
 from service.store import models as m
 
-ROLES = ("gateway", "property", "police", "fire", "county", "admin")
-AGENCY_KIND_FOR_ROLE = {"property": "property_company", "police": "police_station", "fire": "fire_brigade"}
+ROLES = ("gateway", "property", "township", "police", "fire", "county", "admin")
+AGENCY_KIND_FOR_ROLE = {
+    "property": "property_company",
+    "township": "township",
+    "police": "police_station",
+    "fire": "fire_brigade",
+}
 ROLE_FOR_AGENCY_KIND = {kind: role for role, kind in AGENCY_KIND_FOR_ROLE.items()}
 
 

@@ -19,7 +19,7 @@ from service.store import models as m
 from service.store.auth_models import User
 from service.store.db import utcnow
 
-USER_ROLES = ("property", "police", "fire", "county", "admin")
+USER_ROLES = ("property", "township", "police", "fire", "county", "admin")
 MIN_PASSWORD_LENGTH = 10
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15

@@ -27,6 +27,8 @@ def compound_filter(principal: Viewer):
         return None
     if principal.role == "property":
         return m.Compound.property_company_id == principal.agency_id
+    if principal.role == "township":  # the township of the compound (it manages those without a company)
+        return m.Compound.township_id == principal.agency_id
     if principal.role == "police":
         return m.Compound.police_station_id == principal.agency_id
     return m.Compound.id.is_(None)  # gateways see no hazards
