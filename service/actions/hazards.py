@@ -20,17 +20,17 @@ from service.store.lifecycle import ACTIVE, HazardStatus, IllegalTransitionError
 from service.store.scope import scope_hazards
 
 PENDING_OR_REJECTED = (HazardStatus.pending_review, HazardStatus.rejected)
-READERS = ("property", "township", "police", "fire", "county", "admin")
+READERS = ("property", "township", "police", "fire", "bureau", "county", "admin")
 DISMISS_REASONS = ("false_positive", "not_an_obstruction", "authorised_vehicle", "duplicate", "other")
 REJECT_REASONS = ("not_a_hazard", "duplicate", "wrong_compound", "not_enough_detail", "abusive", "other")
 REASONS = tuple(dict.fromkeys(DISMISS_REASONS + REJECT_REASONS))
 Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject"]
 ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
-    "acknowledge": (HazardStatus.acknowledged, ("property", "township", "police", "admin")),
-    "rectify": (HazardStatus.rectified, ("property", "township", "police", "admin")),
+    "acknowledge": (HazardStatus.acknowledged, ("property", "township", "police", "bureau", "admin")),
+    "rectify": (HazardStatus.rectified, ("property", "township", "police", "bureau", "admin")),
     "dismiss": (HazardStatus.dismissed, ("police", "admin")),
     "confirm": (None, ("police", "fire", "admin")),
-    "note": (None, ("property", "township", "police", "admin")),
+    "note": (None, ("property", "township", "police", "bureau", "admin")),
     # A resident's report (pending_review) is moderated by its compound's property company or police station.
     "accept": (HazardStatus.open, ("property", "police", "admin")),
     "reject": (HazardStatus.rejected, ("property", "police", "admin")),

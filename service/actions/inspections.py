@@ -35,7 +35,7 @@ from service.vision.decoding import ImageRejectedError, decode_image
 from service.vision.pool import InferencePool, QueueFullError
 from service.vision.types import Detections
 
-INSPECTORS = ("property", "township", "police", "fire", "county", "admin")
+INSPECTORS = ("property", "township", "police", "fire", "bureau", "county", "admin")
 INSPECTION_KINDS = tuple(k for k in HazardKind if k != HazardKind.camera_offline)
 MAX_PHOTOS = 6
 MAX_BOXES = 20

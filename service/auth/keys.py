@@ -16,14 +16,29 @@ from sqlalchemy.orm import Session
 
 from service.store import models as m
 
-ROLES = ("gateway", "property", "township", "police", "fire", "county", "admin")
-AGENCY_KIND_FOR_ROLE = {
-    "property": "property_company",
-    "township": "township",
-    "police": "police_station",
-    "fire": "fire_brigade",
+ROLES = ("gateway", "property", "township", "police", "fire", "bureau", "county", "admin")
+AGENCY_KINDS_FOR_ROLE: dict[str, tuple[str, ...]] = {
+    "property": ("property_company",),
+    "township": ("township",),
+    "police": ("police_station",),
+    "fire": ("fire_brigade",),
+    # County-wide units that act on what is routed to them (traffic police, the bureaus of the campaign plan).
+    "bureau": ("traffic_police", "enforcement_bureau", "housing_bureau", "emergency_bureau"),
 }
-ROLE_FOR_AGENCY_KIND = {kind: role for role, kind in AGENCY_KIND_FOR_ROLE.items()}
+ROLE_FOR_AGENCY_KIND = {kind: role for role, kinds in AGENCY_KINDS_FOR_ROLE.items() for kind in kinds}
+
+
+def agency_problem(session: Session, role: str, agency_id: str | None) -> str | None:
+    """Why `agency_id` cannot hold `role` (None when it can): a role that acts for an agency needs one of its kind."""
+    if role not in AGENCY_KINDS_FOR_ROLE:
+        return None
+    agency = session.get(m.Agency, agency_id) if agency_id else None
+    if agency is None:
+        return f"role {role!r} needs --agency with a known agency id"
+    kinds = AGENCY_KINDS_FOR_ROLE[role]
+    if agency.kind not in kinds:
+        return f"agency {agency_id!r} is a {agency.kind}, role {role!r} needs a {' or '.join(kinds)}"
+    return None
 
 
 class KeyCreationError(ValueError):
@@ -54,14 +69,9 @@ def create_key(
     """Store a new key and return it in plain text (shown once, never stored)."""
     if role not in ROLES:
         raise KeyCreationError(f"unknown role {role!r}; use one of {ROLES}")
-    if role in AGENCY_KIND_FOR_ROLE:
-        agency = session.get(m.Agency, agency_id) if agency_id else None
-        if agency is None:
-            raise KeyCreationError(f"role {role!r} needs --agency with a known agency id")
-        if agency.kind != AGENCY_KIND_FOR_ROLE[role]:
-            raise KeyCreationError(
-                f"agency {agency_id!r} is a {agency.kind}, role {role!r} needs a {AGENCY_KIND_FOR_ROLE[role]}"
-            )
+    problem = agency_problem(session, role, agency_id)
+    if problem:
+        raise KeyCreationError(problem)
     cameras = list(camera_ids or [])
     if role == "gateway":
         if not cameras:

@@ -14,12 +14,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.auth.keys import AGENCY_KIND_FOR_ROLE, Principal
-from service.store import models as m
+from service.auth.keys import AGENCY_KINDS_FOR_ROLE, Principal, agency_problem
 from service.store.auth_models import User
 from service.store.db import utcnow
 
-USER_ROLES = ("property", "township", "police", "fire", "county", "admin")
+USER_ROLES = ("property", "township", "police", "fire", "bureau", "county", "admin")
 MIN_PASSWORD_LENGTH = 10
 LOCK_AFTER_FAILURES = 5
 LOCK_MINUTES = 15
@@ -70,15 +69,10 @@ def create_user(
         raise UserCreationError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise UserCreationError(f"user {username!r} already exists")
-    if role in AGENCY_KIND_FOR_ROLE:
-        agency = session.get(m.Agency, agency_id) if agency_id else None
-        if agency is None:
-            raise UserCreationError(f"role {role!r} needs --agency with a known agency id")
-        if agency.kind != AGENCY_KIND_FOR_ROLE[role]:
-            raise UserCreationError(
-                f"agency {agency_id!r} is a {agency.kind}; role {role!r} needs a {AGENCY_KIND_FOR_ROLE[role]}"
-            )
-    elif agency_id:
+    problem = agency_problem(session, role, agency_id)
+    if problem:
+        raise UserCreationError(problem)
+    if role not in AGENCY_KINDS_FOR_ROLE and agency_id:
         raise UserCreationError(f"role {role!r} sees everything; it takes no agency")
     user = User(
         username=username,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from service.store import models as m
 
 SEE_ALL = ("admin", "county", "fire")  # the fire brigade and the county work county-wide
+ROUTED_ONLY = ("bureau",)  # traffic police and the bureaus: only the hazards routed (or escalated) to them
 
 
 class Viewer(Protocol):
@@ -34,7 +35,14 @@ def compound_filter(principal: Viewer):
     return m.Compound.id.is_(None)  # gateways see no hazards
 
 
+def _routed_to(principal: Viewer) -> Select:
+    return select(m.HazardRecipient.hazard_id).where(m.HazardRecipient.agency_id == principal.agency_id)
+
+
 def visible_compound_ids(session: Session, principal: Viewer) -> list[str] | None:
+    if principal.role in ROUTED_ONLY:  # the compounds of the hazards it has been sent
+        routed = select(m.HazardEvent.compound_id).where(m.HazardEvent.id.in_(_routed_to(principal))).distinct()
+        return list(session.scalars(routed))
     clause = compound_filter(principal)
     if clause is None:
         return None
@@ -42,6 +50,8 @@ def visible_compound_ids(session: Session, principal: Viewer) -> list[str] | Non
 
 
 def scope_hazards(query: Select, session: Session, principal: Viewer) -> Select:
+    if principal.role in ROUTED_ONLY:
+        return query.where(m.HazardEvent.id.in_(_routed_to(principal)))
     ids = visible_compound_ids(session, principal)
     return query if ids is None else query.where(m.HazardEvent.compound_id.in_(ids))
 

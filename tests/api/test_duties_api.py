@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from service.auth.keys import create_key
+import pytest
+
+from service.auth.keys import KeyCreationError, create_key
 from tests.api.conftest import Harness
 from tests.api.support import T0, open_hazard, push
 
@@ -68,3 +70,23 @@ def test_the_fire_brigades_major_grade_puts_it_under_county_supervision(harness:
     assert harness.client.get(f"/api/v1/hazards/{by_police}", headers=fire).status_code == 200  # county-wide reader
     refused = harness.client.post(f"/api/v1/hazards/{by_fire}/acknowledge", headers=fire)
     assert refused.status_code == 403  # the brigade confirms and grades; the compound acknowledges
+
+
+def test_a_bureau_sees_and_works_only_what_is_routed_to_it(harness: Harness) -> None:
+    """The traffic police answer for parking outside the gate, and see nothing else of the compound."""
+    car_in_lane = open_hazard(harness)
+    for i, t in enumerate((0, 300, 600)):  # the perimeter road's dwell is 600 s
+        result = push(harness, 60 + i, 3000 + t, ("truck", "vehicle", (20, 15, 40, 22)))
+    outside = result["hazards"][0]["hazard_id"]
+    with harness.client.app.state.runtime.db.session() as session:
+        traffic = {"Authorization": f"Bearer {create_key(session, 'tp', 'bureau', 'tp-county')}"}
+    listed = harness.client.get("/api/v1/hazards", headers=traffic).json()
+    assert [h["id"] for h in listed["items"]] == [outside] and listed["counts"] == {"open": 1}
+    assert harness.client.get(f"/api/v1/hazards/{car_in_lane}", headers=traffic).status_code == 404
+    detail = harness.client.get(f"/api/v1/hazards/{outside}", headers=traffic).json()
+    assert (detail["kind"], detail["responsible_agency_id"]) == ("perimeter_parking", "tp-county")
+    acknowledged = harness.client.post(f"/api/v1/hazards/{outside}/acknowledge", headers=traffic)
+    assert acknowledged.json()["status"] == "acknowledged"
+    runtime = harness.client.app.state.runtime
+    with runtime.db.session() as session, pytest.raises(KeyCreationError, match="needs a traffic_police or"):
+        create_key(session, "wrong", "bureau", "pm-lanting")
