@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -177,6 +178,7 @@ class Site(StrictModel):
     """The whole site file."""
 
     name: str = "Clearway site"
+    timezone: str = Field(default="Asia/Shanghai", description="the site's time zone: times people read are in it")
     agencies: list[Agency]
     compounds: list[Compound]
     cameras: list[Camera]
@@ -214,6 +216,19 @@ class Site(StrictModel):
             if camera.compound not in compound_ids:
                 raise ValueError(f"camera {camera.id!r}: compound {camera.compound!r} is not defined")
         return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     def camera(self, camera_id: str) -> Camera | None:
         return next((c for c in self.cameras if c.id == camera_id), None)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from service.config.site import ZoneType
 from service.deps import RuntimeDep, SessionDep
+from service.reports.ledger import COLUMNS, ledger_csv, ledger_rows, ledger_xlsx
 from service.store.lifecycle import ACTIVE
 from service.store.queries import hazard_page, neighbour, previous_page, status_counts
 from service.store.scope import visible_compound_ids
 from service.web.counts import cached_counts
+from service.web.i18n import catalogue, language_of
 from service.web.pages import PersonDep, WebDep, csrf_guard, render
 from service.web.views import KINDS, SOURCES, STATUSES, duration_s, names, queue_state, thumbnails
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 CATEGORIES = ("vehicle", "two_wheeler", "clutter")
+LEDGER_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
 @router.get("/hazards", response_class=HTMLResponse)
@@ -64,3 +72,19 @@ def queue(
         older_link=f"?{state.query(cursor=items[-1].id)}" if older else None,
         first_link=f"?{state.query()}" if (cursor or before) else None,
     )
+
+
+@router.get("/ledger.{fmt}")
+def ledger_file(
+    fmt: Literal["xlsx", "csv"], request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
+) -> Response:
+    """The ledger (台账) of the queue as filtered, in the reader's language, as XLSX or CSV."""
+    state = queue_state(dict(request.query_params), web)
+    words = catalogue(language_of(request, web))
+    headers = {c: words[f"ledger.{c}"] for c in COLUMNS} | {"sheet": words["ledger.sheet"]}
+    site = runtime.sites.current()
+    rows = ledger_rows(session, who, state.filters, site)
+    label = lambda prefix, code: words.get(f"{prefix}.{code}", code)  # noqa: E731
+    data = (ledger_xlsx if fmt == "xlsx" else ledger_csv)(rows, headers, site.zone, label)
+    media = LEDGER_MEDIA[fmt]
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="ledger.{fmt}"'})
