@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from service.config.settings import Settings
-from service.config.site import load_site
+from service.config.site import Site, load_site
 from service.store.db import Database
 
 
@@ -25,3 +26,16 @@ def database_with_site(settings: Settings) -> Database:
     with db.session() as session:
         sync_site(session, load_site(settings.site_file))
     return db
+
+
+def agency_roles(site: Site) -> list[tuple[str, str]]:
+    """(agency id, role) for every agency whose people log in or hold keys (the demo makes one of each)."""
+    from service.auth.keys import ROLE_FOR_AGENCY_KIND
+
+    return [(a.id, ROLE_FOR_AGENCY_KIND[a.kind.value]) for a in site.agencies if a.kind.value in ROLE_FOR_AGENCY_KIND]
+
+
+def write_secrets(target: Path, lines: list[str]) -> None:
+    """Credentials for the demo, readable by their owner only (mode 600)."""
+    target.write_text("\n".join(lines) + "\n")
+    target.chmod(0o600)

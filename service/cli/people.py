@@ -7,9 +7,8 @@ import getpass
 import sys
 from pathlib import Path
 
-from service.auth.keys import ROLE_FOR_AGENCY_KIND
 from service.auth.users import USER_ROLES
-from service.cli.common import database_with_site, fail
+from service.cli.common import agency_roles, database_with_site, fail, write_secrets
 from service.config.settings import Settings
 
 
@@ -52,10 +51,7 @@ def cmd_users_demo(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     site = load_site(settings.site_file)
     people = [("admin", "admin", None), ("county", "county", None)]
-    for agency in site.agencies:
-        role = ROLE_FOR_AGENCY_KIND.get(agency.kind.value)
-        if role:
-            people.append((agency.id, role, agency.id))
+    people += [(agency_id, role, agency_id) for agency_id, role in agency_roles(site)]
     db = database_with_site(settings)
     lines = []
     try:
@@ -69,8 +65,7 @@ def cmd_users_demo(args: argparse.Namespace, settings: Settings) -> int:
                 lines.append(f"{username}={password}  # {role}{' ' + agency if agency else ''}")
     finally:
         db.dispose()
-    target.write_text("\n".join(lines) + "\n")
-    target.chmod(0o600)
+    write_secrets(target, lines)
     print(f"demo users written to {target} (log in at /web/login):\n" + "\n".join(lines))
     return 0
 

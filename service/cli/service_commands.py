@@ -8,8 +8,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service.auth.keys import ROLE_FOR_AGENCY_KIND, ROLES
-from service.cli.common import database_with_site, fail
+from service.auth.keys import ROLES
+from service.cli.common import agency_roles, database_with_site, fail, write_secrets
 from service.config.settings import Settings
 from service.config.site import load_site
 from service.store.db import Database
@@ -106,13 +106,10 @@ def cmd_keys_demo(args: argparse.Namespace, settings: Settings) -> int:
         lines.append(f"ADMIN_KEY={create_key(session, 'demo-admin', 'admin')}")
         cameras = [c.id for c in site.cameras]
         lines.append(f"GATEWAY_KEY={create_key(session, 'demo-gateway', 'gateway', camera_ids=cameras)}")
-        for agency in site.agencies:
-            role = ROLE_FOR_AGENCY_KIND.get(agency.kind.value)
-            if role:
-                name = agency.id.upper().replace("-", "_")
-                lines.append(f"{name}_KEY={create_key(session, agency.id, role, agency.id)}")
-    target.write_text("\n".join(lines) + "\n")
-    target.chmod(0o600)
+        for agency_id, role in agency_roles(site):
+            name = agency_id.upper().replace("-", "_")
+            lines.append(f"{name}_KEY={create_key(session, agency_id, role, agency_id)}")
+    write_secrets(target, lines)
     print(f"demo keys written to {target}:\n" + "\n".join(lines))
     return 0
 
