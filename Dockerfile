@@ -1,4 +1,5 @@
 # Clearway service image: slim Python, non-root, model built at image build time, data on a volume.
+# fonts-wqy-microhei: the Chinese font the campaign reports (PDF, charts) embed.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,7 +15,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 ARG PIP_EXTRA_INDEX_URL=""
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libglib2.0-0 libgl1 \
+    && apt-get install -y --no-install-recommends libglib2.0-0 libgl1 fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --create-home --uid 10001 clearway
 

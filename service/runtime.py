@@ -21,6 +21,7 @@ from service.delivery.service import DeliveryService
 from service.hazards.engine import Tuning
 from service.metrics import Metrics
 from service.pipeline import Pipeline
+from service.reports.schedule import ReportScheduler
 from service.scene.scenes import StaticScenes
 from service.sources import StreamSupervisor
 from service.store.db import Database
@@ -58,11 +59,13 @@ class Runtime:
     pool: InferencePool
     pipeline: Pipeline
     delivery: DeliveryService
+    reports: ReportScheduler
     streams: StreamSupervisor | None = None
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams.stop()  # first: it feeds the pipeline
+        self.reports.close()  # before delivery: it writes deliveries
         self.delivery.close()  # before the database: its threads use it
         self.scenes.close()  # keeps what the scene models learned since their last save
         self.pool.close()
@@ -90,12 +93,15 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
+    reports = ReportScheduler(db, sites.current, outbox, settings.delivery.public_url)
+    if settings.delivery.background and settings.delivery.reports:
+        reports.start(settings.delivery.report_interval_s)
     # Who follows a site change, in this order: the database mirror, the dwell engines, the scene models.
     sites.subscribe(lambda changed: mirror_site(db, changed))
     sites.subscribe(pipeline.follow)
     sites.subscribe(scenes.apply_site)
     streams = start_streams(settings, db, writer, sites, pipeline, metrics) if settings.streams_enabled else None
-    return Runtime(settings, db, evidence, metrics, sites, scenes, writer, pool, pipeline, delivery, streams)
+    return Runtime(settings, db, evidence, metrics, sites, scenes, writer, pool, pipeline, delivery, reports, streams)
 
 
 def mirror_site(db: Database, site: Site) -> None:

@@ -67,3 +67,18 @@ def test_detect_prints_json_and_writes_annotated_image(
     assert out.stat().st_size > 10_000
     assert any(d["class_name"] == "bus" and d["category"] == "vehicle" for d in report["detections"])
     assert report["hazards"] == [] and "dwell" in report["note"]
+
+
+def test_report_on_demand_writes_the_pdf_and_xlsx(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "reports"
+    assert main(["report", "weekly", "--week", "2026-W46", "--unit", "pm-lanting", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "weekly report 2026-W46" in printed and "found 0" in printed
+    pdf, xlsx = out / "clearway-2026-W46-pm-lanting.pdf", out / "clearway-2026-W46-pm-lanting.xlsx"
+    assert pdf.read_bytes().startswith(b"%PDF") and xlsx.read_bytes().startswith(b"PK")
+    assert main(["report", "final", "--language", "en", "--out", str(out)]) == 0
+    assert (out / "clearway-final-county.pdf").exists()
+    assert main(["report", "weekly", "--week", "2031-W01"]) == 2
+    assert "not in the campaign (2026-W45 to" in capsys.readouterr().err
+    assert main(["report", "weekly", "--week", "2026-W46", "--unit", "nobody"]) == 2
+    assert "no report unit 'nobody'" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import cameras, deliveries, frames, hazards, health, intake, ledger, open311
+from service.api.routes import cameras, campaign, deliveries, frames, hazards, health, intake, ledger, open311
 from service.config.settings import Settings, get_settings
 from service.runtime import DetectorFactory, build_runtime
 from service.web import install as install_web
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
         description="Fire lanes and evacuation routes kept clear: frames in, hazard events out.",
         lifespan=lifespan,
     )
-    for module in (health, frames, intake, hazards, cameras, deliveries, ledger, open311):  # intake first: /propose
+    for module in (health, frames, intake, hazards, cameras, deliveries, ledger, campaign, open311):  # intake first
         app.include_router(module.router)
     install_error_handlers(app)  # domain errors (service/actions) as status codes with a reason
     install_web(app)  # review desk and zone editor (service/web)

@@ -1,11 +1,11 @@
-"""The `clearway` command: serve, one-shot detect, database, keys, users, model and site management."""
+"""The `clearway` command: serve, one-shot detect, database, keys, users, model and site management, reports."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from service.cli import people, service_commands
+from service.cli import people, reports, service_commands
 from service.cli.common import fail
 from service.config.settings import get_settings
 from service.config.site import SiteConfigError
@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     service_commands.add_commands(sub)
     people.add_commands(sub)
+    reports.add_commands(sub)
     return parser
 
 

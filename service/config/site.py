@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from service.config.calibration import GroundCalibration
+from service.config.campaign import Campaign
 from service.config.duties import DEFAULT_DUTIES, AgencyKind, Duty, HazardKind, ZoneType
 from service.delivery.config import Channels, EscalationConfig
 
@@ -191,6 +192,7 @@ class Site(StrictModel):
         default_factory=dict, description="per kind of hazard: who rectifies, supervises, and by when (overrides)"
     )
     escalation: EscalationConfig = Field(default_factory=EscalationConfig, description="See docs/delivery.md.")
+    campaign: Campaign | None = Field(default=None, description="dates, phases and reports (docs/reports.md)")
 
     @model_validator(mode="after")
     def _references(self) -> Site:
@@ -215,6 +217,9 @@ class Site(StrictModel):
         for camera in self.cameras:
             if camera.compound not in compound_ids:
                 raise ValueError(f"camera {camera.id!r}: compound {camera.compound!r} is not defined")
+        for agency_id in (self.campaign.recipients.county or ()) if self.campaign else ():
+            if agency_id not in agencies:
+                raise ValueError(f"campaign.recipients.county: {agency_id!r} is not a known agency")
         return self
 
     @field_validator("timezone")

@@ -17,8 +17,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from service.config.duties import AgencyKind, ZoneType
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-DeliveredEvent = Literal["opened", "acknowledged", "rectified", "dismissed", "cleared", "confirmed", "escalated"]
-DELIVERED_EVENTS: tuple[str, ...] = get_args(DeliveredEvent)
+HazardEvent = Literal["opened", "acknowledged", "rectified", "dismissed", "cleared", "confirmed", "escalated"]
+ReportEvent = Literal["weekly_report", "final_report"]  # campaign reports (service/reports/schedule.py)
+DeliveredEvent = Literal[HazardEvent, ReportEvent]  # nested Literals flatten into one
+DELIVERED_EVENTS: tuple[str, ...] = get_args(HazardEvent)  # the hazard history actions that are sent
 CategoryName = Literal["vehicle", "two_wheeler", "clutter"]
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")

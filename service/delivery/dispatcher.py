@@ -25,6 +25,7 @@ from service.config.site import Site
 from service.delivery.channels import DeliveryError, Message, Senders
 from service.delivery.settings import DeliverySettings
 from service.store import models as m
+from service.store.campaign_models import ReportTamperedError, report_file
 from service.store.db import Database, utcnow
 from service.store.delivery_models import DEAD, DELIVERED, PENDING, Delivery
 from service.store.evidence import EvidenceTamperedError
@@ -41,7 +42,8 @@ class Claimed:
 
     id: int
     key: str
-    hazard_id: int
+    hazard_id: int | None
+    report_id: int | None
     event: str
     agency_id: str
     agency_kind: str
@@ -138,6 +140,7 @@ class Dispatcher:
                     r.id,
                     r.idempotency_key,
                     r.hazard_id,
+                    r.report_id,
                     r.event,
                     r.agency_id,
                     r.agency_kind,
@@ -152,7 +155,7 @@ class Dispatcher:
     @staticmethod
     def _by_conversation(claimed: list[Claimed]) -> list[list[Claimed]]:
         """One hazard's messages to one channel go one after another, oldest first; the rest in parallel."""
-        groups: dict[tuple[str, str, int], list[Claimed]] = {}
+        groups: dict[tuple[str, str, int | None], list[Claimed]] = {}
         for item in sorted(claimed, key=lambda c: c.id):
             groups.setdefault((item.agency_id, item.channel, item.hazard_id), []).append(item)
         return list(groups.values())
@@ -171,7 +174,7 @@ class Dispatcher:
                 claimed.key,
                 claimed.attempts,
                 claimed.payload,
-                image=lambda kind: self._image(claimed.hazard_id, kind),
+                image=lambda kind: self._file(claimed, kind),
                 camera_state=lambda: self._camera_state(claimed.payload["hazard"]["camera"]["id"]),
             )
             try:
@@ -245,6 +248,17 @@ class Dispatcher:
         return delay
 
     # --- what senders may ask for --------------------------------------------------------------------
+    def _file(self, claimed: Claimed, kind: str) -> tuple[bytes, str] | None:
+        """A hazard's evidence image, or a campaign report's pdf or xlsx."""
+        if claimed.report_id is not None:
+            try:
+                with self.db.session() as session:
+                    return report_file(session, claimed.report_id, kind)
+            except ReportTamperedError as exc:
+                log.warning("report %s %s not sent: %s", claimed.report_id, kind, exc)
+                return None
+        return self._image(claimed.hazard_id, kind) if claimed.hazard_id is not None else None
+
     def _image(self, hazard_id: int, kind: str) -> tuple[bytes, str] | None:
         with self.db.session() as session:
             item = session.scalars(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.config.duties import COMPOUND_BOUND
 from service.config.site import Agency, Site
-from service.delivery.config import DELIVERED_EVENTS
+from service.delivery.config import DELIVERED_EVENTS, Channel
 from service.delivery.messages import build_event
 from service.delivery.settings import DeliverySettings
 from service.store import models as m
@@ -32,6 +32,12 @@ def idempotency_key(history_id: int, agency_id: str, channel: str) -> str:
     """Stable for a message to one channel: every retry and re-drive carries the same key."""
     digest = hashlib.sha256(f"{history_id}|{agency_id}|{channel}".encode()).hexdigest()[:24]
     return f"cw-{history_id}-{digest}"
+
+
+def report_key(report_id: int, agency_id: str, channel: str) -> str:
+    """A campaign report's key: its own namespace (cw-r...), so it can never equal a hazard event's."""
+    digest = hashlib.sha256(f"report|{report_id}|{agency_id}|{channel}".encode()).hexdigest()[:24]
+    return f"cw-r{report_id}-{digest}"
 
 
 def responsible(site: Site, agency: Agency, compound_id: str) -> bool:
@@ -79,43 +85,60 @@ class Outbox:
         if not targets:
             return 0
         event = build_event(session, hazard, entry, site, self.settings.public_url)
-        now = utcnow()
         count = 0
         for recipient, agency in targets:
             for channel in agency.channels:
-                if not channel.accepts(entry.action, hazard.compound_id):
-                    continue
-                key = idempotency_key(entry.id, agency.id, channel.key)
-                session.add(
-                    Delivery(
-                        idempotency_key=key,
-                        hazard_id=hazard.id,
-                        history_id=entry.id,
-                        event=entry.action,
-                        agency_id=agency.id,
-                        agency_kind=agency.kind.value,
-                        channel=channel.key,
-                        channel_type=channel.type,
-                        status=PENDING,
-                        created_at=now,
-                        next_attempt_at=now,
-                        expires_at=now + timedelta(seconds=self.settings.max_age_s),
-                        payload=event
-                        | {
-                            "idempotency_key": key,
-                            "recipient": {
-                                "agency_id": agency.id,
-                                "agency_kind": agency.kind.value,
-                                "channel": channel.key,
-                                "reason": recipient.reason,
-                            },
-                        },
-                    )
-                )
-                count += 1
+                if channel.accepts(entry.action, hazard.compound_id):
+                    key = idempotency_key(entry.id, agency.id, channel.key)
+                    session.add(self._row(key, event, agency, channel, recipient.reason, hazard.id, entry.id, None))
+                    count += 1
         if count:
             session.info[WROTE_KEY] = self
         return count
+
+    def enqueue_report(self, session: Session, report_id: int, event: dict, agency_ids: Iterable[str]) -> int:
+        """One pending delivery of a campaign report per channel of each recipient agency; returns how many."""
+        site = self.site()
+        count = 0
+        for agency in (site.agency(a) for a in dict.fromkeys(agency_ids)):
+            for channel in agency.channels if agency else ():
+                if channel.events is None or event["event"] in channel.events:
+                    key = report_key(report_id, agency.id, channel.key)
+                    session.add(self._row(key, event, agency, channel, "report", None, None, report_id))
+                    count += 1
+        if count:
+            session.info[WROTE_KEY] = self
+        return count
+
+    def _row(
+        self,
+        key: str,
+        event: dict,
+        agency: Agency,
+        channel: Channel,
+        reason: str,
+        hazard_id: int | None,
+        history_id: int | None,
+        report_id: int | None,
+    ) -> Delivery:
+        now = utcnow()
+        recipient = {"agency_id": agency.id, "agency_kind": agency.kind.value, "channel": channel.key, "reason": reason}
+        return Delivery(
+            idempotency_key=key,
+            hazard_id=hazard_id,
+            history_id=history_id,
+            report_id=report_id,
+            event=event["event"],
+            agency_id=agency.id,
+            agency_kind=agency.kind.value,
+            channel=channel.key,
+            channel_type=channel.type,
+            status=PENDING,
+            created_at=now,
+            next_attempt_at=now,
+            expires_at=now + timedelta(seconds=self.settings.max_age_s),
+            payload=event | {"idempotency_key": key, "recipient": recipient},
+        )
 
 
 def _after_commit(session: Session) -> None:

@@ -26,3 +26,5 @@ class DeliverySettings(BaseSettings):
     backoff_max_s: float = Field(default=900.0, gt=0)
     max_age_s: float = Field(default=24 * 3600.0, gt=0, description="Then a failing delivery is dead.")
     escalation_interval_s: float = Field(default=30.0, gt=0, le=3600)
+    reports: bool = Field(default=True, description="Make and send the campaign reports on schedule.")
+    report_interval_s: float = Field(default=60.0, gt=0, le=3600, description="How often due reports are checked.")

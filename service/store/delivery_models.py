@@ -17,14 +17,20 @@ PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
 
 class Delivery(Base):
-    """One message to one channel of one agency. `pending` rows are due at `next_attempt_at`."""
+    """One message to one channel of one agency, about a hazard's change or a campaign report.
+
+    `pending` rows are due at `next_attempt_at`.
+    """
 
     __tablename__ = "deliveries"
     __table_args__ = (Index("ix_deliveries_status_due", "status", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard_events.id", ondelete="CASCADE"), index=True)
-    history_id: Mapped[int] = mapped_column(ForeignKey("hazard_history.id", ondelete="CASCADE"), index=True)
+    hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_events.id", ondelete="CASCADE"), index=True)
+    history_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_history.id", ondelete="CASCADE"), index=True)
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_reports.id", ondelete="CASCADE"), index=True, default=None
+    )  # a campaign report's message (then hazard and history are empty)
     event: Mapped[str] = mapped_column(String(32))
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     agency_kind: Mapped[str] = mapped_column(String(32))

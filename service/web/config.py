@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-LANGUAGES = ("zh", "en")
+from service.locale import LANGUAGES
+
+__all__ = ["LANGUAGES", "WebSettings"]
 
 
 class WebSettings(BaseSettings):

@@ -1,37 +1,13 @@
-"""The pages' message catalogue (zh, en): one JSON file per language, same keys in both (a test checks).
-
-`t("queue.title")` looks a message up; `t("queue.count", n=3)` fills `{n}`. An unknown key shows itself,
-which the catalogue test turns into a failure before it can reach a page.
-"""
+"""The reader's language on the pages; the catalogue itself is service/locale, shared with the reports."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from functools import lru_cache
-from pathlib import Path
-
 from fastapi import Request
 
+from service.locale import Translator, catalogue, translator
 from service.web.config import LANGUAGES, WebSettings
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-Translator = Callable[..., str]
-
-
-@lru_cache(maxsize=len(LANGUAGES))
-def catalogue(lang: str) -> dict[str, str]:
-    return json.loads((LOCALE_DIR / f"{lang}.json").read_text(encoding="utf-8"))
-
-
-def translator(lang: str) -> Translator:
-    messages = catalogue(lang)
-
-    def t(key: str, **values: object) -> str:
-        text = messages.get(key, key)
-        return text.format(**values) if values else text
-
-    return t
+__all__ = ["Translator", "catalogue", "language_of", "translator"]
 
 
 def language_of(request: Request, web: WebSettings) -> str:

@@ -6,6 +6,7 @@ import re
 
 from service.actions.hazards import DISMISS_REASONS
 from service.auth.users import USER_ROLES
+from service.config.campaign import WEEKDAYS
 from service.config.site import ZoneType
 from service.web.config import LANGUAGES
 from service.web.i18n import catalogue
@@ -31,6 +32,9 @@ def used_keys() -> set[str]:
     keys |= {f"category.{c}" for c in ("vehicle", "two_wheeler", "clutter")} | {f"role.{r}" for r in USER_ROLES}
     keys |= {f"done.{a}" for a in (*PAGE_ACTIONS, "photo")} | {f"lang.{code}" for code in LANGUAGES}
     keys |= {f"error.action.{e}" for e in ERRORS}
+    for path in (WEB_DIR.parent / "reports").rglob("*.py"):  # the campaign reports share the catalogue
+        keys |= set(re.findall(r'\bt\(\s*"([a-z_.]+[a-z_])"', path.read_text()))
+    keys |= {f"weekday.{day}" for day in WEEKDAYS}
     return keys
 
 

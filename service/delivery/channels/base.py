@@ -45,7 +45,7 @@ class Message:
     idempotency_key: str
     attempt: int
     event: dict
-    image: ImageLoader  # evidence kind -> (bytes, media type), verified against its SHA-256; None if missing
+    image: ImageLoader  # evidence kind, or a report's pdf/xlsx -> (bytes, media type), hash verified; None if missing
     camera_state: Callable[[], dict]  # the camera's active hazards now (MQTT retained state)
 
 

@@ -14,18 +14,14 @@ from email.utils import formatdate
 from service.delivery.channels.base import Message, PermanentError, RetryableError
 from service.delivery.config import EmailChannel
 from service.delivery.messages import plain_text, title
+from service.delivery.report_messages import is_report, report_text, report_title
 
 
 def build_email(channel: EmailChannel, message: Message) -> EmailMessage:
+    if is_report(message.event):
+        return _report_email(channel, message)
     event = message.event
-    mail = EmailMessage()
-    mail["Subject"] = title(event)
-    mail["From"] = channel.sender
-    mail["To"] = ", ".join(channel.to)
-    mail["Date"] = formatdate(usegmt=True)
-    mail["Message-ID"] = f"<{message.idempotency_key}@clearway>"
-    mail["X-Clearway-Idempotency-Key"] = message.idempotency_key
-    mail["X-Clearway-Event"] = event["event"]
+    mail = _headers(channel, message, title(event))
     mail["X-Clearway-Hazard"] = str(event["hazard"]["id"])
     mail.set_content(plain_text(event, message.idempotency_key))
     if channel.attach_image and any(e["kind"] == "annotated" for e in event["evidence"]):
@@ -35,6 +31,33 @@ def build_email(channel: EmailChannel, message: Message) -> EmailMessage:
             maintype, _, subtype = media_type.partition("/")
             name = f"hazard-{event['hazard']['id']}-annotated.{'png' if subtype == 'png' else 'jpg'}"
             mail.add_attachment(data, maintype=maintype, subtype=subtype or "jpeg", filename=name)
+    return mail
+
+
+def _headers(channel: EmailChannel, message: Message, subject: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["Subject"] = subject
+    mail["From"] = channel.sender
+    mail["To"] = ", ".join(channel.to)
+    mail["Date"] = formatdate(usegmt=True)
+    mail["Message-ID"] = f"<{message.idempotency_key}@clearway>"
+    mail["X-Clearway-Idempotency-Key"] = message.idempotency_key
+    mail["X-Clearway-Event"] = message.event["event"]
+    return mail
+
+
+def _report_email(channel: EmailChannel, message: Message) -> EmailMessage:
+    """A campaign report: the summary and key figures as text, the PDF and the XLSX attached."""
+    event = message.event
+    mail = _headers(channel, message, report_title(event))
+    mail["X-Clearway-Report"] = str(event["report"]["id"])
+    mail.set_content(report_text(event, message.idempotency_key))
+    for kind in ("pdf", "xlsx"):
+        found = message.image(kind)
+        if found is not None:
+            data, media_type = found
+            maintype, _, subtype = media_type.partition("/")
+            mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=event["report"]["files"][kind])
     return mail
 
 

@@ -3,6 +3,7 @@
     <prefix>/available                    "online" / "offline" (retained; "offline" is the last will)
     <prefix>/<compound>/<camera>/hazards  every event as JSON, QoS 1, not retained
     <prefix>/<compound>/<camera>/state    the camera's active hazards now, retained
+    <prefix>/reports/<unit>/<kind>        the latest campaign report of a unit (weekly_report, final_report), retained
 
 One connection per broker and credentials, kept open and reconnected by paho's network thread.
 """
@@ -17,11 +18,16 @@ import paho.mqtt.client as mqtt
 
 from service.delivery.channels.base import Message, RetryableError
 from service.delivery.config import MqttChannel
+from service.delivery.report_messages import is_report
 
 
 def topics(prefix: str, compound_id: str, camera_id: str) -> tuple[str, str]:
     base = f"{prefix}/{compound_id}/{camera_id}"
     return f"{base}/hazards", f"{base}/state"
+
+
+def report_topic(prefix: str, unit_id: str, event: str) -> str:
+    return f"{prefix}/reports/{unit_id}/{event}"
 
 
 class _Connection:
@@ -105,9 +111,13 @@ class MqttSender:
     def send(self, channel: MqttChannel, message: Message) -> None:
         connection = self._connection(channel)
         connection.ensure(channel.timeout_s)
+        body = json.dumps(message.event, ensure_ascii=False, separators=(",", ":")).encode()
+        if is_report(message.event):
+            topic = report_topic(channel.topic_prefix, message.event["report"]["unit"]["id"], message.event["event"])
+            connection.publish(topic, body, channel.qos, True, channel.timeout_s)
+            return
         hazard = message.event["hazard"]
         event_topic, state_topic = topics(channel.topic_prefix, hazard["compound"]["id"], hazard["camera"]["id"])
-        body = json.dumps(message.event, ensure_ascii=False, separators=(",", ":")).encode()
         connection.publish(event_topic, body, channel.qos, False, channel.timeout_s)
         if channel.retain_state:
             state = json.dumps(message.camera_state(), ensure_ascii=False, separators=(",", ":")).encode()

@@ -14,6 +14,7 @@ import httpx
 from service.delivery.channels.base import Message, PermanentError, RetryableError, check_http, post
 from service.delivery.config import DingtalkChannel, WecomChannel
 from service.delivery.messages import markdown, title
+from service.delivery.report_messages import is_report, report_markdown, report_title
 from service.delivery.signing import dingtalk_signed_url
 
 # -1: system busy (both); 45009: WeCom API frequency limit; 130101: DingTalk "send too fast".
@@ -41,20 +42,27 @@ def _json(payload: dict) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+def _markdown(message: Message, limit: int) -> str:
+    """A hazard's facts, or a campaign report's summary with its link."""
+    lay_out = report_markdown if is_report(message.event) else markdown
+    return lay_out(message.event, message.idempotency_key, limit)
+
+
+def _title(message: Message) -> str:
+    return report_title(message.event) if is_report(message.event) else title(message.event)
+
+
 def wecom_payload(message: Message) -> dict:
-    return {
-        "msgtype": "markdown",
-        "markdown": {"content": markdown(message.event, message.idempotency_key, WECOM_MARKDOWN_LIMIT - 96)},
-    }
+    return {"msgtype": "markdown", "markdown": {"content": _markdown(message, WECOM_MARKDOWN_LIMIT - 96)}}
 
 
 def dingtalk_payload(channel: DingtalkChannel, message: Message) -> dict:
-    text = markdown(message.event, message.idempotency_key, DINGTALK_MARKDOWN_LIMIT - 256)
+    text = _markdown(message, DINGTALK_MARKDOWN_LIMIT - 256)
     if channel.at_mobiles:  # DingTalk only notifies people whose @mobile appears in the text
         text += "\n\n" + " ".join(f"@{mobile}" for mobile in channel.at_mobiles)
     return {
         "msgtype": "markdown",
-        "markdown": {"title": title(message.event)[:64], "text": text},
+        "markdown": {"title": _title(message)[:64], "text": text},
         "at": {"atMobiles": list(channel.at_mobiles), "isAtAll": channel.at_all},
     }
 
