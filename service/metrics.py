@@ -26,6 +26,18 @@ class Metrics:
         self.queue_depth = Gauge("clearway_inference_queue_depth", "Frames waiting for inference", registry=r)
         self.open_hazards = Gauge("clearway_open_hazards", "Hazards not yet closed", registry=r)
         self.hazard_changes = Counter("clearway_hazard_changes_total", "Hazard changes by kind", ["kind"], registry=r)
+        self.device_pictures = Counter(
+            "clearway_device_pictures_total",
+            "Pictures from devices (alarm server, FTP, pull readers) by outcome",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.device_events = Counter(
+            "clearway_device_events_total",
+            "Device notifications by source and outcome (accepted, heartbeat, unknown_device, refused reasons)",
+            ["source", "outcome"],
+            registry=r,
+        )
         self.auth_failures = Counter("clearway_auth_failures_total", "Refused credentials", ["reason"], registry=r)
 
     def reject(self, reason: str) -> None:

@@ -126,6 +126,7 @@ class Pipeline:
             height=frame.height,
             late=observation.late,
             inference_ms=inference_ms,
+            device_event=frame.hint,
         )
         keeps_picture = any(c.kind in (ChangeKind.opened, ChangeKind.cleared) for c in observation.changes)
         if observation.any_in_zone or keeps_picture:

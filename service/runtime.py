@@ -24,6 +24,8 @@ from service.pipeline import Pipeline
 from service.reports.schedule import ReportScheduler
 from service.scene.scenes import StaticScenes
 from service.sources import StreamSupervisor
+from service.sources.device_intake import DeviceIntake
+from service.sources.unknown_devices import UnknownDevices
 from service.store.db import Database
 from service.store.evidence import EvidenceStore
 from service.store.hazard_writer import HazardWriter
@@ -60,11 +62,14 @@ class Runtime:
     pipeline: Pipeline
     delivery: DeliveryService
     reports: ReportScheduler
+    devices: DeviceIntake
+    unknown_devices: UnknownDevices
     streams: StreamSupervisor | None = None
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams.stop()  # first: it feeds the pipeline
+        self.devices.close()  # then the devices' pictures already queued
         self.reports.close()  # before delivery: it writes deliveries
         self.delivery.close()  # before the database: its threads use it
         self.scenes.close()  # keeps what the scene models learned since their last save
@@ -93,6 +98,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
+    devices = DeviceIntake(pipeline.process, metrics, settings.max_pixels, capacity=settings.device_queue)
     reports = ReportScheduler(db, sites.current, outbox, settings.delivery.public_url)
     if settings.delivery.background and settings.delivery.reports:
         reports.start(settings.delivery.report_interval_s)
@@ -101,7 +107,22 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     sites.subscribe(pipeline.follow)
     sites.subscribe(scenes.apply_site)
     streams = start_streams(settings, db, writer, sites, pipeline, metrics) if settings.streams_enabled else None
-    return Runtime(settings, db, evidence, metrics, sites, scenes, writer, pool, pipeline, delivery, reports, streams)
+    return Runtime(
+        settings,
+        db,
+        evidence,
+        metrics,
+        sites,
+        scenes,
+        writer,
+        pool,
+        pipeline,
+        delivery,
+        reports,
+        devices,
+        UnknownDevices(),
+        streams,
+    )
 
 
 def mirror_site(db: Database, site: Site) -> None:

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     max_clock_skew_s: float = Field(default=300.0, ge=0, description="How far in the future captured_at may be.")
     inference_workers: int = Field(default=1, ge=1, le=16)
     inference_queue: int = Field(default=8, ge=1, le=1000, description="Frames waiting; more are refused (429).")
+    device_queue: int = Field(
+        default=64, ge=1, le=10_000, description="Device pictures (alarm server, FTP) waiting; more are refused (503)."
+    )
 
     streams_enabled: bool = Field(default=True, description="Pull the site's RTSP cameras.")
     camera_offline_after_s: float = Field(default=300.0, ge=0, description="Offline this long raises camera_offline.")

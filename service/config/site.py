@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from service.config.calibration import GroundCalibration
 from service.config.campaign import Campaign
+from service.config.devices import DahuaSource, Device, FtpUpload, SnapshotSource
 from service.config.duties import DEFAULT_DUTIES, AgencyKind, Duty, HazardKind, ZoneType
 from service.delivery.config import Channels, EscalationConfig
 
@@ -139,8 +140,14 @@ class Camera(StrictModel):
     id: Identifier
     compound: Identifier
     name: str = ""
-    source: Literal["push", "rtsp"] = "push"
+    source: Literal["push", "rtsp", "snapshot", "dahua"] = Field(
+        default="push", description="push: frames come to us (HTTP, Hikvision alarm server, FTP); others are pulled"
+    )
     rtsp: RtspSource | None = None
+    snapshot: SnapshotSource | None = Field(default=None, description="source snapshot: a still on an interval")
+    dahua: DahuaSource | None = Field(default=None, description="source dahua: the device's event pictures")
+    device: Device | None = Field(default=None, description="the device and channel it is (pushed events)")
+    ftp: FtpUpload | None = Field(default=None, description="the FTP login it uploads pictures with")
     zones: list[Zone] = Field(default_factory=list)
     masks: list[list[Point]] = Field(default_factory=list, description="Regions ignored entirely.")
     calibration: GroundCalibration | None = Field(default=None, description="Ground homography (clear width).")
@@ -156,8 +163,9 @@ class Camera(StrictModel):
 
     @model_validator(mode="after")
     def _source_settings(self) -> Camera:
-        if self.source == "rtsp" and self.rtsp is None:
-            raise ValueError("source 'rtsp' needs an 'rtsp' section with at least a url")
+        for pulled in ("rtsp", "snapshot", "dahua"):
+            if self.source == pulled and getattr(self, pulled) is None:
+                raise ValueError(f"source {pulled!r} needs a {pulled!r} section with at least a url")
         ids = [z.id for z in self.zones]
         if len(ids) != len(set(ids)):
             raise ValueError(f"zone ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
@@ -217,6 +225,8 @@ class Site(StrictModel):
         for camera in self.cameras:
             if camera.compound not in compound_ids:
                 raise ValueError(f"camera {camera.id!r}: compound {camera.compound!r} is not defined")
+        _unique("cameras' devices", [_device_key(c.device) for c in self.cameras if c.device])
+        _unique("cameras' FTP usernames", [c.ftp.username for c in self.cameras if c.ftp])
         for agency_id in (self.campaign.recipients.county or ()) if self.campaign else ():
             if agency_id not in agencies:
                 raise ValueError(f"campaign.recipients.county: {agency_id!r} is not a known agency")
@@ -248,6 +258,10 @@ class Site(StrictModel):
         """Who owes what for this kind: the site file's override, else the campaign plan's default."""
         hazard_kind = HazardKind(kind)
         return self.duties.get(hazard_kind) or DEFAULT_DUTIES[hazard_kind]
+
+
+def _device_key(device: Device) -> str:
+    return f"{device.vendor}/{device.mac or device.serial or device.address}/channel {device.channel}"
 
 
 def _unique(what: str, ids: list[str]) -> None:

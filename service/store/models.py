@@ -69,6 +69,7 @@ class FrameRecord(Base):
     late: Mapped[bool] = mapped_column(default=False)
     inference_ms: Mapped[float] = mapped_column(Float, default=0.0)
     image_path: Mapped[str | None] = mapped_column(String(300), default=None)
+    device_event: Mapped[dict | None] = mapped_column(JSON, default=None)  # what the device said it saw
 
 
 class DetectionRecord(Base):

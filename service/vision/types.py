@@ -21,6 +21,7 @@ class Frame:
 
     `captured_at` is timezone-aware UTC; `image` is a BGR uint8 array (H, W, 3).
     `encoded` keeps the bytes as received (JPEG/PNG) so evidence can be stored unaltered.
+    `hint` is what the device itself said it saw (a Hikvision or Dahua event): stored and shown, never trusted.
     """
 
     camera_id: str
@@ -28,6 +29,7 @@ class Frame:
     image: np.ndarray
     source: str = "push"
     encoded: bytes | None = None
+    hint: dict | None = None
 
     @property
     def width(self) -> int:
