@@ -9,7 +9,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import cameras, campaign, deliveries, frames, hazards, health, intake, ledger, open311
+from service.api.routes import (
+    cameras,
+    campaign,
+    deliveries,
+    device_push,
+    frames,
+    hazards,
+    health,
+    intake,
+    ledger,
+    open311,
+)
 from service.config.settings import Settings, get_settings
 from service.runtime import DetectorFactory, build_runtime
 from service.web import install as install_web
@@ -37,7 +48,8 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
         description="Fire lanes and evacuation routes kept clear: frames in, hazard events out.",
         lifespan=lifespan,
     )
-    for module in (health, frames, intake, hazards, cameras, deliveries, ledger, campaign, open311):  # intake first
+    routers = (health, frames, device_push, intake, hazards, cameras, deliveries, ledger, campaign, open311)
+    for module in routers:  # intake before hazards: /propose
         app.include_router(module.router)
     install_error_handlers(app)  # domain errors (service/actions) as status codes with a reason
     install_web(app)  # review desk and zone editor (service/web)
