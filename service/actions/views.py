@@ -109,6 +109,9 @@ class HazardDetail(HazardSummary):
     evidence: list[EvidenceItem]
     recipients: list[RecipientItem]
     history: list[HistoryItem]
+    device_event: dict | None = Field(
+        default=None, description="what the camera itself reported with the latest picture (a hint, never trusted)"
+    )
 
     @classmethod
     def of(cls, h: m.HazardEvent) -> HazardDetail:
@@ -116,6 +119,7 @@ class HazardDetail(HazardSummary):
             **HazardSummary.fields_of(h),
             first_frame_id=h.first_frame_id,
             latest_frame_id=h.latest_frame_id,
+            device_event=h.latest_frame.device_event if h.latest_frame else None,
             evidence=[
                 EvidenceItem(
                     kind=e.kind,

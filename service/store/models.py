@@ -135,6 +135,7 @@ class HazardEvent(Base):
     )
     evidence: Mapped[list[Evidence]] = relationship(order_by="Evidence.id", cascade="all, delete-orphan")
     recipients: Mapped[list[HazardRecipient]] = relationship(cascade="all, delete-orphan")
+    latest_frame: Mapped[FrameRecord | None] = relationship(foreign_keys=[latest_frame_id], viewonly=True)
 
 
 class HazardHistory(Base):

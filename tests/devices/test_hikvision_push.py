@@ -19,6 +19,7 @@ from tests.api.conftest import Harness
 from tests.api.support import CAR, T0
 from tests.devices.hikvision_device import MAC, alert_xml, jpeg, multipart
 from tests.support import detections
+from tests.web.support import add_people, fresh_client, login
 
 NVR = "DS-7608NI-K2082020AACH123456789"
 URL = "/api/v1/push/hikvision"
@@ -77,6 +78,13 @@ def test_event_pictures_of_a_parked_car_open_one_hazard(make_harness: Callable[.
     assert frames[0].device_event["event"] == "fielddetection"
     assert frames[0].device_event["targets"][0]["kind"] == "vehicle"
     assert counted(h, "accepted") == 3
+    detail = h.client.get(f"/api/v1/hazards/{hazards[0]['id']}", headers=h.headers("admin")).json()
+    assert detail["device_event"]["event"] == "fielddetection"  # shown beside our own detection, as a hint
+    add_people(h)
+    browser = fresh_client(h)
+    login(browser, "admin")
+    page = browser.get(f"/web/hazards/{hazards[0]['id']}?status=all")
+    assert 'id="device-event"' in page.text and "fielddetection" in page.text
 
 
 def test_an_nvr_channel_and_the_key_in_the_path(make_harness: Callable[..., Harness], tmp_path: Path) -> None:
@@ -99,6 +107,10 @@ def test_heartbeats_blind_cameras_and_unknown_devices(make_harness: Callable[...
     [unknown] = h.client.app.state.runtime.unknown_devices.listed()
     assert (unknown.identity, unknown.channel, unknown.event) == ("00:11:22:33:44:55", 1, "fielddetection")
     assert counted(h, "unknown_device") == 1
+    add_people(h)
+    browser = fresh_client(h)
+    login(browser, "admin")
+    assert "00:11:22:33:44:55" in browser.get("/web/cameras").text  # the installer sees what to add
 
 
 def test_refusals_are_clear_counted_and_store_nothing(make_harness: Callable[..., Harness], tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ def cameras_page(
         counts=counts,
         agencies={a.id: a.name for a in site.agencies},
         editable=who.role in EDITORS,
+        unknown_devices=runtime.unknown_devices.listed() if who.role == "admin" else [],  # installers' business
     )
 
 
