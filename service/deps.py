@@ -11,11 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from sqlalchemy.orm import Session
 
 from service.auth.keys import Principal, authenticate
 from service.runtime import Runtime
+
+MAX_ROW_ID = 2**31 - 1  # PostgreSQL's integer; an id beyond it is a 422, never a database error
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+RowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
+Cursor = Annotated[int | None, Query(ge=0, le=MAX_ROW_ID, description="next_cursor from the previous page")]
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -17,7 +17,7 @@ from service.actions.campaign import (
     read_report_file,
 )
 from service.auth.keys import Principal
-from service.deps import RuntimeDep, SessionDep, require
+from service.deps import RowId, RuntimeDep, SessionDep, require
 from service.reports.events import file_stem
 from service.reports.figures import Figures
 from service.reports.periods import final, weeks
@@ -93,7 +93,7 @@ def get_reports(session: SessionDep, runtime: RuntimeDep, who: Principal = Reade
     responses={200: {"content": {MEDIA_TYPES["pdf"]: {}, MEDIA_TYPES["xlsx"]: {}}, "description": "the file sent"}},
 )
 def get_report_file(
-    report_id: int, fmt: Literal["pdf", "xlsx"], session: SessionDep, runtime: RuntimeDep, who: Principal = Reader
+    report_id: RowId, fmt: Literal["pdf", "xlsx"], session: SessionDep, runtime: RuntimeDep, who: Principal = Reader
 ) -> Response:
     """The file exactly as made and sent, verified against its SHA-256 (sent as X-Content-SHA256)."""
     site = runtime.sites.current()
@@ -108,7 +108,7 @@ def get_report_file(
 
 
 @router.get("/reports/{report_id}", response_model=ReportDetail)
-def get_report(report_id: int, session: SessionDep, runtime: RuntimeDep, who: Principal = Reader) -> ReportDetail:
+def get_report(report_id: RowId, session: SessionDep, runtime: RuntimeDep, who: Principal = Reader) -> ReportDetail:
     report = load_report(session, runtime.sites.current(), who, report_id)
     return ReportDetail(**_summary(report, report.figures), figures=Figures.model_validate(report.figures))
 

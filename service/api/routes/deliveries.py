@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from service.actions.errors import Conflict, NotFound
 from service.delivery.outbox import redrive
-from service.deps import RuntimeDep, SessionDep, require
+from service.deps import Cursor, MAX_ROW_ID, RowId, RowIdQuery, RuntimeDep, SessionDep, require
 from service.runtime import Runtime
 from service.store.db import utcnow
 from service.store.delivery_models import DEAD, Delivery
@@ -66,7 +66,7 @@ class DeliveryList(BaseModel):
 
 
 class RedriveFilter(BaseModel):
-    hazard_id: int | None = None
+    hazard_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     agency: str | None = None
     channel_type: str | None = None
 
@@ -79,11 +79,11 @@ class Redriven(BaseModel):
 def list_deliveries(
     session: SessionDep,
     status: Status | None = None,
-    hazard_id: int | None = None,
+    hazard_id: RowIdQuery = None,
     agency: str | None = None,
     channel_type: str | None = None,
     limit: int = Query(50, ge=1, le=500),
-    cursor: int | None = Query(None, description="next_cursor from the previous page"),
+    cursor: Cursor = None,
 ) -> DeliveryList:
     """Newest first, keyset-paginated, with counts per status for the same filters."""
     query = select(Delivery)
@@ -117,12 +117,12 @@ def _delivery(session: SessionDep, delivery_id: int) -> Delivery:
 
 
 @router.get("/{delivery_id}", response_model=DeliveryView)
-def get_delivery(delivery_id: int, session: SessionDep) -> DeliveryView:
+def get_delivery(delivery_id: RowId, session: SessionDep) -> DeliveryView:
     return DeliveryView.of(_delivery(session, delivery_id), payload=True)
 
 
 @router.post("/{delivery_id}/redrive", response_model=DeliveryView, response_model_exclude_unset=True)
-def redrive_one(delivery_id: int, session: SessionDep, runtime: RuntimeDep) -> DeliveryView:
+def redrive_one(delivery_id: RowId, session: SessionDep, runtime: RuntimeDep) -> DeliveryView:
     """A dead delivery is sent again (same idempotency key), with a fresh maximum age."""
     row = _delivery(session, delivery_id)
     if row.status != DEAD:

@@ -12,7 +12,7 @@ from service.actions.hazards import READERS, Action, HazardCommand, act_on_hazar
 from service.actions.report_views import CONTACT_READERS, reporter_contact
 from service.actions.views import HazardDetail, HazardList, HazardSummary
 from service.auth.keys import Principal
-from service.deps import PrincipalDep, RuntimeDep, SessionDep, require
+from service.deps import Cursor, PrincipalDep, RowId, RuntimeDep, SessionDep, require
 from service.store.queries import HazardFilters, hazard_page, status_counts
 
 router = APIRouter(prefix="/api/v1/hazards", tags=["hazards"])
@@ -33,7 +33,7 @@ def list_hazards(
     until: datetime | None = Query(None, description="opened before (ISO 8601)"),
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(50, ge=1, le=500),
-    cursor: int | None = Query(None, description="next_cursor from the previous page"),
+    cursor: Cursor = None,
     who: Principal = Reader,
 ) -> HazardList:
     """Keyset pagination on id: constant cost per page however many hazards there are."""
@@ -47,7 +47,7 @@ def list_hazards(
 
 
 @router.get("/{hazard_id}", response_model=HazardDetail)
-def get_hazard(hazard_id: int, session: SessionDep, who: Principal = Reader) -> HazardDetail:
+def get_hazard(hazard_id: RowId, session: SessionDep, who: Principal = Reader) -> HazardDetail:
     return HazardDetail.of(load_visible(session, who, hazard_id))
 
 
@@ -68,7 +68,7 @@ class ReporterContact(BaseModel):
 
 @router.get("/{hazard_id}/reporter", response_model=ReporterContact)
 def get_reporter(
-    hazard_id: int, session: SessionDep, who: Principal = Depends(require(*CONTACT_READERS))
+    hazard_id: RowId, session: SessionDep, who: Principal = Depends(require(*CONTACT_READERS))
 ) -> ReporterContact:
     """The reporter's contact: the compound's property company and police station, and admin; audited."""
     return ReporterContact(**reporter_contact(session, who, hazard_id))
@@ -80,7 +80,7 @@ def get_reporter(
     responses={200: {"content": {"image/jpeg": {}, "image/png": {}}, "description": "the file, as stored"}},
 )
 def get_evidence(
-    hazard_id: int, kind: str, session: SessionDep, runtime: RuntimeDep, who: Principal = Reader
+    hazard_id: RowId, kind: str, session: SessionDep, runtime: RuntimeDep, who: Principal = Reader
 ) -> Response:
     """The evidence file, verified against its stored SHA-256 (sent as X-Content-SHA256); never cached."""
     item, data = read_evidence(session, runtime.evidence, who, hazard_id, kind)
@@ -93,7 +93,7 @@ def get_evidence(
 
 @router.post("/{hazard_id}/{action}", response_model=HazardDetail)
 def act(
-    hazard_id: int,
+    hazard_id: RowId,
     action: Action,
     session: SessionDep,
     runtime: RuntimeDep,

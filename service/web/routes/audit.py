@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from service.deps import SessionDep
+from service.deps import Cursor, SessionDep
 from service.store.auth_models import AuditEntry
 from service.web.pages import PageError, PersonDep, csrf_guard, render
 
@@ -24,7 +24,7 @@ def audit_page(
     actor: str = "",
     action: str = "",
     object: str = "",
-    cursor: int | None = None,
+    cursor: Cursor = None,
 ) -> HTMLResponse:
     if who.role != "admin":
         raise PageError(403, "error.forbidden")

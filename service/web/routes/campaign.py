@@ -22,7 +22,7 @@ from service.actions.campaign import (
     readable_units,
 )
 from service.actions.errors import ActionError, Conflict
-from service.deps import RuntimeDep, SessionDep
+from service.deps import RowId, RuntimeDep, SessionDep
 from service.locale import Translator
 from service.reports import display
 from service.reports.charts import bar_chart, kinds_chart, line_chart, trend_chart
@@ -137,7 +137,7 @@ def reports_page(request: Request, runtime: RuntimeDep, session: SessionDep, who
 
 @router.get("/reports/{report_id}.{fmt}")
 def report_file(
-    report_id: int, fmt: Literal["pdf", "xlsx"], runtime: RuntimeDep, session: SessionDep, who: PersonDep
+    report_id: RowId, fmt: Literal["pdf", "xlsx"], runtime: RuntimeDep, session: SessionDep, who: PersonDep
 ) -> Response:
     """The file exactly as made and sent."""
     _reader(who.role)
@@ -155,7 +155,7 @@ def report_file(
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_page(
-    report_id: int, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
+    report_id: RowId, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
     """The report as sent: its stored figures, in the reader's language."""
     _reader(who.role)

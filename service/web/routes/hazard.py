@@ -25,7 +25,7 @@ from service.actions.hazards import (
 from service.actions.proof import save_after_photo
 from service.actions.views import HazardDetail
 from service.auth.users import UserPrincipal
-from service.deps import RuntimeDep, SessionDep
+from service.deps import RowId, RuntimeDep, SessionDep
 from service.runtime import Runtime
 from service.store import models as m
 from service.store.db import utcnow
@@ -62,7 +62,7 @@ def _frame(session, frame_id: str | None, hazard: m.HazardEvent) -> dict | None:
 
 @router.get("/hazards/{hazard_id}", response_class=HTMLResponse)
 def hazard_page(
-    hazard_id: int, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
+    hazard_id: RowId, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
     state = queue_state(dict(request.query_params), web)
     site = runtime.sites.current()
@@ -124,7 +124,7 @@ def hazard_page(
 
 @router.post("/hazards/{hazard_id}/{action}")
 async def act(
-    hazard_id: int,
+    hazard_id: RowId,
     action: str,
     request: Request,
     runtime: RuntimeDep,

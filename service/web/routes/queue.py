@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from service.config.site import ZoneType
-from service.deps import RuntimeDep, SessionDep
+from service.deps import Cursor, RuntimeDep, SessionDep
 from service.reports.ledger import COLUMNS, ledger_csv, ledger_rows, ledger_xlsx
 from service.store.lifecycle import ACTIVE
 from service.store.queries import hazard_page, neighbour, previous_page, status_counts
@@ -33,8 +33,8 @@ def queue(
     session: SessionDep,
     who: PersonDep,
     web: WebDep,
-    cursor: int | None = None,
-    before: int | None = None,
+    cursor: Cursor = None,
+    before: Cursor = None,
 ) -> HTMLResponse:
     state = queue_state(dict(request.query_params), web)
     site = runtime.sites.current()
