@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from service.actions.errors import Conflict, NotFound
 from service.delivery.outbox import redrive
-from service.deps import Cursor, MAX_ROW_ID, RowId, RowIdQuery, RuntimeDep, SessionDep, require
+from service.deps import MAX_ROW_ID, Cursor, RowId, RowIdQuery, RuntimeDep, SessionDep, require
 from service.runtime import Runtime
 from service.store.db import utcnow
 from service.store.delivery_models import DEAD, Delivery
