@@ -18,6 +18,7 @@ from service.config.duties import HazardKind, HazardSource
 from service.config.site import Site
 from service.store import models as m
 from service.store.delivery_models import Delivery
+from service.store.instants import bounded
 from service.store.lifecycle import ACTIVE, HazardStatus
 from service.store.queries import HazardFilters
 from service.web.config import WebSettings
@@ -42,8 +43,9 @@ class QueueState:
 
 
 def _day(value: str | None, web: WebSettings) -> datetime | None:
+    """A day of the filter form, local; dropped when unreadable or outside what the store holds."""
     try:
-        return datetime.combine(date.fromisoformat(value), time(), web.zone) if value else None
+        return bounded(datetime.combine(date.fromisoformat(value), time()), web.zone) if value else None
     except ValueError:
         return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import Harness
+from tests.support import png_bytes
 from tests.web.support import add_people, fresh_client, login
 
 TOO_BIG = "2147483648"  # PostgreSQL's integer + 1
@@ -43,3 +44,25 @@ def test_actions_and_pages_refuse_them_too(harness: Harness) -> None:
     login(browser, "admin")
     for path in (f"/web/hazards/{TOO_BIG}", f"/web/hazards?cursor={HUGE}", f"/web/audit?cursor={HUGE}"):
         assert browser.get(path).status_code == 422, path
+
+
+def test_times_without_an_offset_are_site_time_and_edge_times_are_refused(harness: Harness) -> None:
+    admin = harness.headers("admin")
+    naive = harness.client.get("/api/v1/hazards", params={"since": "2026-11-01"}, headers=admin)
+    assert naive.status_code == 200
+    for name, value in (("until", "9999-12-31T23:59:59-14:00"), ("since", "0001-01-01T00:00:00+14:00")):
+        for path in ("/api/v1/hazards", "/api/v1/ledger.csv"):
+            answer = harness.client.get(path, params={name: value}, headers=admin)
+            assert answer.status_code == 422 and answer.json()["detail"]["reason"] == "bad_time", (path, answer.text)
+    body, _ = png_bytes(1)
+    pushed = harness.client.post(
+        "/api/v1/cameras/lanting-gate/frames",
+        content=body,
+        headers=harness.headers("gateway") | {"Content-Type": "image/png"},
+        params={"captured_at": "0001-01-01T00:00:00+14:00"},
+    )
+    assert pushed.status_code == 422 and pushed.json()["detail"]["reason"] == "bad_captured_at"
+    add_people(harness)
+    browser = fresh_client(harness)
+    login(browser, "admin")
+    assert browser.get("/web/hazards", params={"from": "0001-01-01", "to": "9999-12-31"}).status_code == 200

@@ -28,6 +28,7 @@ from service.sources.device_intake import DevicePicture
 from service.sources.device_lookup import camera_for_device
 from service.sources.health import OfflineEvent
 from service.sources.hikvision import Alert, AlertRejectedError, parse_device_time, parse_notification
+from service.store.instants import bounded
 
 router = APIRouter(prefix="/api/v1/push", tags=["devices"])
 SOURCE = "hikvision"
@@ -73,11 +74,12 @@ def _principal(runtime: Runtime, request: Request, token: str | None) -> Princip
 def _capture_time(alert: Alert, runtime: Runtime, now: datetime) -> datetime:
     """The device's dateTime (its offset, or the site's zone without one); the receive time if it is unusable."""
     when = parse_device_time(alert.date_time, runtime.sites.current().zone)
+    when = bounded(when, UTC) if when is not None else None
     skew = timedelta(seconds=runtime.settings.max_clock_skew_s)
-    if when is None or when.year < 2000 or when.astimezone(UTC) > now + skew:
+    if when is None or when.year < 2000 or when > now + skew:
         runtime.metrics.device_events.labels(source=SOURCE, outcome="bad_time").inc()
         return now
-    return when.astimezone(UTC)
+    return when
 
 
 async def receive(request: Request, runtime: Runtime, token: str | None) -> PushAnswer:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from service.auth.keys import Principal
 from service.deps import RuntimeDep, require
+from service.store.instants import bounded
 from service.vision.decoding import ImageRejectedError, decode_image
 from service.vision.pool import QueueFullError
 from service.vision.types import Frame
@@ -82,7 +83,10 @@ def parse_captured_at(value: str | None, now: datetime, max_skew_s: float) -> da
     when = _parse_time(value)
     if when.tzinfo is None:
         raise Rejection(422, "bad_captured_at", "captured_at needs a time zone, e.g. 2026-05-01T08:00:00+08:00")
-    when = when.astimezone(UTC)
+    held = bounded(when, UTC)
+    if held is None:
+        raise Rejection(422, "bad_captured_at", f"captured_at {value!r} is not a time the service can hold")
+    when = held
     if when > now + timedelta(seconds=max_skew_s):
         raise Rejection(422, "future_captured_at", f"captured_at {when.isoformat()} is in the future (clock skew?)")
     if when.year < 2000:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from service.actions.hazards import READERS, Action, HazardCommand, act_on_hazard, load_visible, read_evidence
 from service.actions.report_views import CONTACT_READERS, reporter_contact
+from service.actions.times import filter_instant
 from service.actions.views import HazardDetail, HazardList, HazardSummary
 from service.auth.keys import Principal
 from service.deps import Cursor, PrincipalDep, RowId, RuntimeDep, SessionDep, require
@@ -22,6 +23,7 @@ Reader = Depends(require(*READERS))
 @router.get("", response_model=HazardList)
 def list_hazards(
     session: SessionDep,
+    runtime: RuntimeDep,
     compound: str | None = None,
     camera: str | None = None,
     zone_type: str | None = None,
@@ -29,7 +31,7 @@ def list_hazards(
     status: str | None = None,
     source: str | None = Query(None, description="camera, self_inspection, inspection or resident"),
     kind: str | None = Query(None, description="kind in the division of duties, e.g. blocked_exit"),
-    since: datetime | None = Query(None, description="opened at or after (ISO 8601)"),
+    since: datetime | None = Query(None, description="opened at or after (ISO 8601; without an offset, site time)"),
     until: datetime | None = Query(None, description="opened before (ISO 8601)"),
     order: Literal["newest", "oldest"] = "newest",
     limit: int = Query(50, ge=1, le=500),
@@ -37,6 +39,8 @@ def list_hazards(
     who: Principal = Reader,
 ) -> HazardList:
     """Keyset pagination on id: constant cost per page however many hazards there are."""
+    zone = runtime.sites.current().zone
+    since, until = filter_instant(since, zone, "since"), filter_instant(until, zone, "until")
     filters = HazardFilters(compound, camera, zone_type, category, status, since, until, source, kind)
     page = hazard_page(session, who, filters, order, limit, cursor)
     return HazardList(

@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Response
 
 from service.actions.hazards import READERS
+from service.actions.times import filter_instant
 from service.auth.keys import Principal
 from service.deps import RuntimeDep, SessionDep, require
 from service.reports.ledger import COLUMNS, ledger_csv, ledger_rows, ledger_xlsx
@@ -43,6 +44,7 @@ def ledger(
 ) -> Response:
     """Machine-readable codes (kind, source, status) and the column names as headers; times in the site's zone."""
     site = runtime.sites.current()
+    since, until = filter_instant(since, site.zone, "since"), filter_instant(until, site.zone, "until")
     filters = HazardFilters(compound, camera, zone_type, category, status, since, until, source, kind)
     rows = ledger_rows(session, who, filters, site)
     write = ledger_xlsx if fmt == "xlsx" else ledger_csv
