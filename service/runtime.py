@@ -25,6 +25,7 @@ from service.reports.schedule import ReportScheduler
 from service.scene.scenes import StaticScenes
 from service.sources import StreamSupervisor
 from service.sources.device_intake import DeviceIntake
+from service.sources.ftp_server import FtpIntake, FtpOptions
 from service.sources.unknown_devices import UnknownDevices
 from service.store.db import Database
 from service.store.evidence import EvidenceStore
@@ -65,10 +66,13 @@ class Runtime:
     devices: DeviceIntake
     unknown_devices: UnknownDevices
     streams: StreamSupervisor | None = None
+    ftp: FtpIntake | None = None
 
     def close(self) -> None:
         if self.streams is not None:
             self.streams.stop()  # first: it feeds the pipeline
+        if self.ftp is not None:
+            self.ftp.close()  # devices stop uploading before their queue is drained
         self.devices.close()  # then the devices' pictures already queued
         self.reports.close()  # before delivery: it writes deliveries
         self.delivery.close()  # before the database: its threads use it
@@ -107,6 +111,9 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     sites.subscribe(pipeline.follow)
     sites.subscribe(scenes.apply_site)
     streams = start_streams(settings, db, writer, sites, pipeline, metrics) if settings.streams_enabled else None
+    unknown_devices = UnknownDevices()
+    ftp_options = FtpOptions.from_settings(settings)  # None when ftp_port is unset
+    ftp = FtpIntake(ftp_options, sites.current, devices, metrics, unknown_devices).start() if ftp_options else None
     return Runtime(
         settings,
         db,
@@ -120,8 +127,9 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
         delivery,
         reports,
         devices,
-        UnknownDevices(),
+        unknown_devices,
         streams,
+        ftp,
     )
 
 

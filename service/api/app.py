@@ -21,6 +21,7 @@ from service.api.routes import (
     ledger,
     open311,
 )
+from service.api.text_guard import TextGuard
 from service.config.settings import Settings, get_settings
 from service.runtime import DetectorFactory, build_runtime
 from service.web import install as install_web
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
         app.include_router(module.router)
     install_error_handlers(app)  # domain errors (service/actions) as status codes with a reason
     install_web(app)  # review desk and zone editor (service/web)
+    app.add_middleware(TextGuard)  # outermost: NUL and lone surrogates never reach a route (or the store)
     return app

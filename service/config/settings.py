@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     device_queue: int = Field(
         default=64, ge=1, le=10_000, description="Device pictures (alarm server, FTP) waiting; more are refused (503)."
     )
+    ftp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="Built-in FTP server for camera/NVR picture uploads; off when unset."
+    )
+    ftp_host: str = Field(default="0.0.0.0", description="Address the FTP server listens on.")
+    ftp_passive_ports: str | None = Field(
+        default=None, pattern=r"^\d{1,5}(-\d{1,5})?$", description="Passive data ports, e.g. 30000-30009; default any."
+    )
+    ftp_masquerade_address: str | None = Field(default=None, description="Address told in PASV replies (NAT, Docker).")
+    ftp_max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest uploaded picture accepted.")
 
     streams_enabled: bool = Field(default=True, description="Pull the site's RTSP cameras.")
     camera_offline_after_s: float = Field(default=300.0, ge=0, description="Offline this long raises camera_offline.")

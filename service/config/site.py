@@ -165,7 +165,8 @@ class Camera(StrictModel):
     def _source_settings(self) -> Camera:
         for pulled in ("rtsp", "snapshot", "dahua"):
             if self.source == pulled and getattr(self, pulled) is None:
-                raise ValueError(f"source {pulled!r} needs a {pulled!r} section with at least a url")
+                article = "an" if pulled == "rtsp" else "a"  # "an R-T-S-P section"
+                raise ValueError(f"source {pulled!r} needs {article} {pulled!r} section with at least a url")
         ids = [z.id for z in self.zones]
         if len(ids) != len(set(ids)):
             raise ValueError(f"zone ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")

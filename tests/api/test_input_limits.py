@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import Harness
+from tests.api.support import open_hazard
 from tests.support import png_bytes
 from tests.web.support import add_people, fresh_client, login
 
@@ -66,3 +67,27 @@ def test_times_without_an_offset_are_site_time_and_edge_times_are_refused(harnes
     browser = fresh_client(harness)
     login(browser, "admin")
     assert browser.get("/web/hazards", params={"from": "0001-01-01", "to": "9999-12-31"}).status_code == 200
+
+
+def test_nul_characters_and_lone_surrogates_are_refused_before_the_store(harness: Harness) -> None:
+    admin = harness.headers("admin")
+    for query in ("compound=a%00b", "kind=%ED%A0%80", "status=%FF"):
+        answer = harness.client.get(f"/api/v1/hazards?{query}", headers=admin)
+        assert answer.status_code == 422 and answer.json()["detail"]["reason"] == "bad_text", query
+    hazard = open_hazard(harness)
+    for body in (b'{"note": "a\\u0000b"}', b'{"note": "a\\ud800b"}', b'{"a\\u0000": 1}'):
+        answer = harness.client.post(
+            f"/api/v1/hazards/{hazard}/acknowledge", content=body, headers=admin | {"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 422 and answer.json()["detail"]["reason"] == "bad_text", body
+    fine = harness.client.post(f"/api/v1/hazards/{hazard}/acknowledge", json={"note": "车已挪走 ✓"}, headers=admin)
+    assert fine.status_code == 200
+    add_people(harness)
+    browser = fresh_client(harness)
+    login(browser, "admin")
+    form = browser.post(
+        f"/web/hazards/{hazard}/note",
+        content=b"note=a%00b",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert form.status_code == 422
