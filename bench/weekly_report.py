@@ -163,7 +163,8 @@ def main() -> int:
         )
         pdf = timed("PDF (charts, tables, the font embedded)", lambda: report_pdf(figures, t, zone))
         xlsx = timed("XLSX", lambda: report_xlsx(figures, t, zone))
-        timed("facts and figures together, as the schedule reads them", lambda: figures_for(session, site, campaign, week, unit))
+        together = "facts and figures together, as the schedule reads them"
+        timed(together, lambda: figures_for(session, site, campaign, week, unit))
     print(
         f"  {len(facts)} hazards counted, found this week {figures.found}, PDF {len(pdf) // 1024} KiB, "
         f"XLSX {len(xlsx) // 1024} KiB"

@@ -23,7 +23,7 @@ from service.metrics import Metrics
 from service.pipeline import Pipeline
 from service.reports.schedule import ReportScheduler
 from service.scene.scenes import StaticScenes
-from service.sources import StreamSupervisor
+from service.sources import ReaderOptions, StreamSupervisor
 from service.sources.device_intake import DeviceIntake
 from service.sources.ftp_server import FtpIntake, FtpOptions
 from service.sources.unknown_devices import UnknownDevices
@@ -142,7 +142,7 @@ def mirror_site(db: Database, site: Site) -> None:
 def start_streams(
     settings: Settings, db: Database, writer: HazardWriter, sites: SiteHolder, pipeline: Pipeline, metrics: Metrics
 ) -> StreamSupervisor:
-    """Pull the site's RTSP cameras into the pipeline, following config changes without a restart."""
+    """Pull the site's RTSP, snapshot and Dahua cameras into the pipeline, following site changes live."""
 
     def on_frame(frame: Frame) -> None:
         try:
@@ -150,7 +150,7 @@ def start_streams(
         except QueueFullError:
             metrics.reject("queue_full")  # the reader keeps only the newest frame; the next sample comes soon
         except Exception:
-            log.exception("RTSP frame from %s could not be processed", frame.camera_id)
+            log.exception("pulled frame from %s could not be processed", frame.camera_id)
             metrics.reject("processing_error")
 
     supervisor = StreamSupervisor(
@@ -158,6 +158,7 @@ def start_streams(
         registry=metrics.registry,
         offline_after_s=settings.camera_offline_after_s,
         on_offline=lambda event: handle_offline_event(db, writer, sites.current(), event),
+        options=ReaderOptions(max_picture_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
     )
     supervisor.apply(sites.current().cameras)
     sites.subscribe(lambda changed: supervisor.apply(changed.cameras))

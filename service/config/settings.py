@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     ftp_masquerade_address: str | None = Field(default=None, description="Address told in PASV replies (NAT, Docker).")
     ftp_max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0, description="Largest uploaded picture accepted.")
 
-    streams_enabled: bool = Field(default=True, description="Pull the site's RTSP cameras.")
+    streams_enabled: bool = Field(default=True, description="Pull the site's RTSP, snapshot and Dahua cameras.")
     camera_offline_after_s: float = Field(default=300.0, ge=0, description="Offline this long raises camera_offline.")
 
     track_iou: float = Field(default=0.3, gt=0, le=1)

@@ -7,7 +7,7 @@ hands it every history row in the same session, and it adds one pending delivery
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -28,16 +28,16 @@ from service.store.delivery_models import DEAD, PENDING, Delivery
 WROTE_KEY = "clearway.outbox.wrote"
 
 
-def idempotency_key(history_id: int, agency_id: str, channel: str) -> str:
-    """Stable for a message to one channel: every retry and re-drive carries the same key."""
-    digest = hashlib.sha256(f"{history_id}|{agency_id}|{channel}".encode()).hexdigest()[:24]
-    return f"cw-{history_id}-{digest}"
+def idempotency_key(history_id: int) -> str:
+    """A new key for one message to one channel, stored with its delivery row: every retry and re-drive carries
+    the same key, and no other message anywhere ever has it. The 96 random bits make keys of two databases
+    (a restored backup reusing row ids, staging and production sharing a receiver) differ; the id is for people."""
+    return f"cw-{history_id}-{secrets.token_hex(12)}"
 
 
-def report_key(report_id: int, agency_id: str, channel: str) -> str:
-    """A campaign report's key: its own namespace (cw-r...), so it can never equal a hazard event's."""
-    digest = hashlib.sha256(f"report|{report_id}|{agency_id}|{channel}".encode()).hexdigest()[:24]
-    return f"cw-r{report_id}-{digest}"
+def report_key(report_id: int) -> str:
+    """A campaign report's key, the same way, in its own namespace (cw-r...)."""
+    return f"cw-r{report_id}-{secrets.token_hex(12)}"
 
 
 def responsible(site: Site, agency: Agency, compound_id: str) -> bool:
@@ -89,7 +89,7 @@ class Outbox:
         for recipient, agency in targets:
             for channel in agency.channels:
                 if channel.accepts(entry.action, hazard.compound_id):
-                    key = idempotency_key(entry.id, agency.id, channel.key)
+                    key = idempotency_key(entry.id)
                     session.add(self._row(key, event, agency, channel, recipient.reason, hazard.id, entry.id, None))
                     count += 1
         if count:
@@ -103,7 +103,7 @@ class Outbox:
         for agency in (site.agency(a) for a in dict.fromkeys(agency_ids)):
             for channel in agency.channels if agency else ():
                 if channel.events is None or event["event"] in channel.events:
-                    key = report_key(report_id, agency.id, channel.key)
+                    key = report_key(report_id)
                     session.add(self._row(key, event, agency, channel, "report", None, None, report_id))
                     count += 1
         if count:

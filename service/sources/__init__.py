@@ -1,4 +1,4 @@
-"""RTSP cameras: one reader thread per camera, sampled frames into the pipeline, camera health.
+"""Pulled cameras (RTSP, snapshots, Dahua event streams): one reader thread each, frames into the pipeline, health.
 
 Public API: `StreamSupervisor` (start/stop/restart readers from the site config), `CameraHealth`,
 `OfflineAlarm` / `OfflineEvent` (when a `camera_offline` event is due), `StreamMetrics`.

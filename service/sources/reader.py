@@ -44,6 +44,8 @@ class ReaderOptions:
     max_clock_skew_s: float = 60.0  # trust the camera's clock (RTCP) only this close to ours
     max_consecutive_decode_errors: int = 50
     frame_stall_min_s: float = 20.0  # packets but no picture for this long (at least) is a stall
+    max_picture_bytes: int = 10 * 2**20  # snapshot and Dahua readers: a larger picture is refused
+    max_pixels: int = 40_000_000  # ...and so is one with more pixels (decompression-bomb guard)
 
 
 _TIMEOUT_SHARE = 0.9  # a call that failed after this share of its timeout is counted as timed out

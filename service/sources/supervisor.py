@@ -1,4 +1,8 @@
-"""Runs one reader per RTSP camera and keeps the set in step with the site config, live.
+"""Runs one reader per pulled camera and keeps the set in step with the site config, live.
+
+The camera's `source` picks the reader: rtsp -> CameraReader, snapshot -> SnapshotReader, dahua -> DahuaReader.
+All three share one lifecycle (start, stop at once, join) and one health model, so everything below treats
+them alike. Pushed cameras (`source: push`) have no reader.
 
 Frames from all readers go through one small hand-off that keeps only the newest undelivered frame
 per camera: when the sink (inference queue) is slow the oldest sample is dropped and counted, and a
@@ -13,16 +17,37 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
 
-from service.config.site import Camera, RtspSource
+from service.config.site import Camera
+from service.sources.dahua_reader import DahuaReader
 from service.sources.health import CameraHealth, HealthListener, HealthState, OfflineAlarm, OfflineEvent, utcnow
 from service.sources.metrics import StreamMetrics
 from service.sources.reader import CameraReader, ReaderOptions
+from service.sources.snapshot_reader import SnapshotReader
 from service.vision.types import Frame
 
 log = logging.getLogger(__name__)
+
+
+class Reader(Protocol):
+    """What the supervisor needs of a reader, whatever it reads."""
+
+    source: BaseModel
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float) -> bool: ...
+
+    @property
+    def alive(self) -> bool: ...
+
+
+READERS: dict[str, Callable[..., Reader]] = {"rtsp": CameraReader, "snapshot": SnapshotReader, "dahua": DahuaReader}
+"""camera.source -> reader class; the camera's settings are the section of the same name (camera.rtsp, ...)."""
 
 
 class LatestFrames:
@@ -84,9 +109,9 @@ class StreamSupervisor:
         self._on_offline = on_offline
         self._options = options or ReaderOptions()
         self._lock = threading.RLock()
-        self._readers: dict[str, CameraReader] = {}
+        self._readers: dict[str, Reader] = {}
         self._states: dict[str, HealthState] = {}
-        self._retired: list[CameraReader] = []
+        self._retired: list[Reader] = []
         self._alarm = OfflineAlarm(offline_after_s)
         self._alarm_lock = threading.Lock()
         self._frames = LatestFrames()
@@ -102,8 +127,10 @@ class StreamSupervisor:
     # -- config -----------------------------------------------------------------------------------
 
     def apply(self, cameras: list[Camera]) -> None:
-        """Make the running readers match `cameras` (non-RTSP cameras are ignored). Never blocks on I/O."""
-        wanted: dict[str, RtspSource] = {c.id: c.rtsp for c in cameras if c.source == "rtsp" and c.rtsp}
+        """Make the running readers match `cameras` (pushed cameras are ignored). Never blocks on I/O."""
+        wanted: dict[str, tuple[str, BaseModel]] = {
+            c.id: (c.source, getattr(c, c.source)) for c in cameras if c.source in READERS and getattr(c, c.source)
+        }
         with self._lock:
             if self._stopping.is_set():
                 raise RuntimeError("supervisor is stopped")
@@ -114,22 +141,22 @@ class StreamSupervisor:
                     self._frames.discard(camera_id)
                     self._offline_events(self._alarm.forget, camera_id, utcnow())
                     log.info("camera %s: removed", camera_id)
-            for camera_id, source in wanted.items():
+            for camera_id, (kind, source) in wanted.items():
                 running = self._readers.get(camera_id)
-                if running is not None and running.source == source:
+                if running is not None and type(running) is READERS[kind] and running.source == source:
                     continue
                 previous = None
                 if running is not None:
                     self._retire(camera_id)
                     previous = self._states.pop(camera_id).detach()
                     log.info("camera %s: settings changed, restarting its reader", camera_id)
-                self._start(camera_id, source, previous)
+                self._start(camera_id, kind, source, previous)
             self._retired = [r for r in self._retired if r.alive]
 
-    def _start(self, camera_id: str, source: RtspSource, previous: CameraHealth | None) -> None:
+    def _start(self, camera_id: str, kind: str, source: BaseModel, previous: CameraHealth | None) -> None:
         initial = previous if previous is not None else CameraHealth(camera_id)
         state = HealthState(replace(initial, last_error=None), self._health_changed)
-        reader = CameraReader(camera_id, source, state, self._emit_for(camera_id, state), self._options)
+        reader = READERS[kind](camera_id, source, state, self._emit_for(camera_id, state), self._options)
         self._states[camera_id] = state
         self._readers[camera_id] = reader
         if previous is None:

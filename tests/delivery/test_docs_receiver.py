@@ -15,7 +15,7 @@ from service.delivery.signing import sign_webhook, verify_webhook
 from service.store.db import utcnow
 from tests.conftest import REPO
 from tests.delivery.conftest import MakeEnv
-from tests.delivery.support import SECRET, site_with, webhook
+from tests.delivery.support import SECRET, DeliveryEnv, site_with, webhook
 from tests.support import free_port
 
 
@@ -55,6 +55,30 @@ def test_the_documented_receiver_verifies_and_processes_each_key_once(
         assert [(e["event"], e["hazard"]["id"]) for e in handled] == [("opened", hazard_id)]  # handled once
         assert env.deliveries()[0].attempts == 2
     finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_databases_never_share_a_key_at_one_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staging and production (or a restored backup) both send their hazard #1 to one receiver: two messages."""
+    example = docs_receiver(tmp_path, monkeypatch)
+    handled: list[dict] = []
+    example["handle"] = handled.append
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), example["Receiver"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = site_with({"pm-lanting": [webhook(f"http://127.0.0.1:{port}/hook")]})
+    envs = [DeliveryEnv(f"sqlite:///{tmp_path / name}.db", tmp_path / name, site) for name in ("staging", "production")]
+    try:
+        ids = [env.open_hazard() for env in envs]
+        assert ids == [1, 1]  # the same row ids in both databases
+        assert [env.dispatch().delivered for env in envs] == [1, 1]
+        assert len(handled) == 2  # neither was dropped as a duplicate of the other
+        keys = [env.deliveries()[0].idempotency_key for env in envs]
+        assert keys[0] != keys[1] and all(k.startswith("cw-1-") for k in keys)
+    finally:
+        for env in envs:
+            env.close()
         server.shutdown()
         server.server_close()
 
