@@ -128,6 +128,7 @@ class FtpIntake:
 
     def start(self) -> FtpIntake:
         o = self.options
+        o.spool_dir.mkdir(parents=True, exist_ok=True)
         self._spool = Path(tempfile.mkdtemp(prefix="clearway-ftp-", dir=o.spool_dir))
         handler = type("UploadHandler", (_UploadHandler,), {"intake": self, "authorizer": _SiteAuthorizer(self)})
         handler.dtp_handler = type("UploadChannel", (_UploadChannel,), {"timeout": o.idle_timeout_s})
