@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from service.api.errors import install_error_handlers
+from service.api.errors import COMMON_RESPONSES, install_error_handlers
 from service.api.routes import (
     cameras,
     campaign,
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
         version="0.1.0",
         description="Fire lanes and evacuation routes kept clear: frames in, hazard events out.",
         lifespan=lifespan,
+        responses=COMMON_RESPONSES,
     )
     routers = (health, frames, device_push, intake, hazards, cameras, deliveries, ledger, campaign, open311)
     for module in routers:  # intake before hazards: /propose

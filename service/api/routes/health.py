@@ -47,7 +47,12 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
-@router.get("/metrics", dependencies=[Depends(require("admin"))], response_class=Response)
+@router.get(
+    "/metrics",
+    dependencies=[Depends(require("admin"))],
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}},
+)
 def metrics(runtime: RuntimeDep, session: SessionDep) -> Response:
     """Prometheus exposition (needs an admin key: scrape with a bearer token)."""
     runtime.metrics.queue_depth.set(runtime.pool.depth)

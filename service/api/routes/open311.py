@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from service.actions.errors import ActionError, Invalid, NotFound
 from service.actions.report_limits import RateLimited, limits_of
@@ -35,7 +36,19 @@ from service.api.routes.frames import Rejection, read_capped
 from service.deps import RuntimeDep
 from service.runtime import Runtime
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+
+class Open311ErrorItem(BaseModel):
+    code: int
+    description: str
+    reason: str
+
+
+_OPEN311_ERRORS = {400: "unreadable", 404: "unknown format, service or request", 413: "too large", 422: "refused field"}
+OPEN311_ERRORS: dict[int | str, dict] = {
+    code: {"model": list[Open311ErrorItem], "description": f"Open311 error list: {what}"}
+    for code, what in _OPEN311_ERRORS.items()
+}
+router = APIRouter(prefix="/open311/v2", tags=["open311"], responses=OPEN311_ERRORS)
 FORMATS = ("json", "xml")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FIELD_CAP = 64 * 1024  # the text fields of a request, beyond its photo
