@@ -9,7 +9,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     YOLO_OFFLINE=1 \
     YOLO_CONFIG_DIR=/tmp/ultralytics \
     CLEARWAY_DATA_DIR=/data \
-    CLEARWAY_MODELS_DIR=/app/models
+    CLEARWAY_MODELS_DIR=/app/models \
+    CLEARWAY_WEB_COOKIE_SECURE=always
 
 # Optional: point at a CPU-only PyTorch wheel index to keep the image small.
 ARG PIP_EXTRA_INDEX_URL=""
