@@ -8,11 +8,12 @@ credentials; the receivers (service/sources/) only read these. Secrets may stay 
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from service.delivery.config import secret_from_env
 
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
@@ -22,12 +23,7 @@ class _Strict(BaseModel):
 
 
 def _secret(password: str | None, variable: str | None, what: str) -> str | None:
-    if variable is None:
-        return password
-    value = os.environ.get(variable)
-    if not value:
-        raise ValueError(f"{what}: environment variable {variable} is not set")
-    return value
+    return password if variable is None else secret_from_env(variable, what)
 
 
 class Credentials(_Strict):

@@ -51,7 +51,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _from_env(variable: str | None, what: str) -> str | None:
+def secret_from_env(variable: str | None, what: str) -> str | None:
     """Secrets may stay out of the site file: `secret_env: NAME` reads them from the environment at load."""
     if variable is None:
         return None
@@ -73,7 +73,7 @@ class _Channel(_Strict):
     def _environment(self) -> _Channel:
         """A secret named by environment variable must be there at start-up, not fail every delivery later."""
         for field_name in ("secret_env", "password_env"):
-            _from_env(getattr(self, field_name, None), f"{field_name}")
+            secret_from_env(getattr(self, field_name, None), f"{field_name}")
         return self
 
     @property
@@ -104,7 +104,7 @@ class WebhookChannel(_Channel):
 
     @property
     def signing_secret(self) -> str:
-        return self.secret or _from_env(self.secret_env, "webhook") or ""
+        return self.secret or secret_from_env(self.secret_env, "webhook") or ""
 
 
 class MqttChannel(_Channel):
@@ -124,7 +124,7 @@ class MqttChannel(_Channel):
 
     @property
     def resolved_password(self) -> str | None:
-        return self.password or _from_env(self.password_env, "mqtt")
+        return self.password or secret_from_env(self.password_env, "mqtt")
 
 
 class WecomChannel(_Channel):
@@ -146,7 +146,7 @@ class DingtalkChannel(_Channel):
 
     @property
     def signing_secret(self) -> str | None:
-        return self.secret or _from_env(self.secret_env, "dingtalk")
+        return self.secret or secret_from_env(self.secret_env, "dingtalk")
 
 
 class EmailChannel(_Channel):
@@ -165,7 +165,7 @@ class EmailChannel(_Channel):
 
     @property
     def resolved_password(self) -> str | None:
-        return self.password or _from_env(self.password_env, "email")
+        return self.password or secret_from_env(self.password_env, "email")
 
 
 Channel = Annotated[
