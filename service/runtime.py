@@ -21,6 +21,7 @@ from service.delivery.service import DeliveryService
 from service.hazards.engine import Tuning
 from service.metrics import Metrics
 from service.pipeline import Pipeline
+from service.reports.periods import final, weeks
 from service.reports.schedule import ReportScheduler
 from service.scene.scenes import StaticScenes
 from service.sources import ReaderOptions, StreamSupervisor
@@ -28,9 +29,11 @@ from service.sources.device_intake import DeviceIntake
 from service.sources.ftp_server import FtpIntake, FtpOptions
 from service.sources.unknown_devices import UnknownDevices
 from service.store.db import Database
+from service.store.disk import DiskFullError, DiskGuard
 from service.store.evidence import EvidenceStore
 from service.store.hazard_writer import HazardWriter
 from service.store.migrate import upgrade
+from service.store.retention import RetentionJob, RetentionPolicy
 from service.store.site_overrides import apply_overrides
 from service.store.site_sync import sync_site
 from service.vision.classmap import ClassMap
@@ -67,6 +70,8 @@ class Runtime:
     unknown_devices: UnknownDevices
     streams: StreamSupervisor | None = None
     ftp: FtpIntake | None = None
+    disk: DiskGuard | None = None  # None: no free-space guard (CLEARWAY_MIN_FREE_DISK_MB=0)
+    retention: RetentionJob | None = None
 
     def close(self) -> None:
         if self.streams is not None:
@@ -74,6 +79,8 @@ class Runtime:
         if self.ftp is not None:
             self.ftp.close()  # devices stop uploading before their queue is drained
         self.devices.close()  # then the devices' pictures already queued
+        if self.retention is not None:
+            self.retention.close()  # stops between two batches; the next start goes on from there
         self.reports.close()  # before delivery: it writes deliveries
         self.delivery.close()  # before the database: its threads use it
         self.scenes.close()  # keeps what the scene models learned since their last save
@@ -92,6 +99,9 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     sites = SiteHolder(site)
     evidence = EvidenceStore(settings.evidence_dir)
     metrics = Metrics()
+    disk = disk_guard(settings)
+    if disk is not None:
+        disk.register(metrics.registry)
     outbox = Outbox(sites.current, settings.delivery)
     writer = HazardWriter(evidence, sink=outbox)  # every history row the writer records becomes deliveries
     locks = CameraLocks()
@@ -102,7 +112,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
-    devices = DeviceIntake(pipeline.process, metrics, settings.max_pixels, capacity=settings.device_queue)
+    devices = DeviceIntake(pipeline.process, metrics, settings.max_pixels, capacity=settings.device_queue, disk=disk)
     reports = ReportScheduler(db, sites.current, outbox, settings.delivery.public_url)
     if settings.delivery.background and settings.delivery.reports:
         reports.start(settings.delivery.report_interval_s)
@@ -110,7 +120,12 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     sites.subscribe(lambda changed: mirror_site(db, changed))
     sites.subscribe(pipeline.follow)
     sites.subscribe(scenes.apply_site)
-    streams = start_streams(settings, db, writer, sites, pipeline, metrics) if settings.streams_enabled else None
+    retention = RetentionJob(
+        db, writer, retention_policy(settings), metrics.registry, scheduled_reports=lambda: scheduled(sites.current())
+    )
+    if settings.retention_enabled:
+        retention.start(settings.retention_interval_s)  # a round now (and a crash's temp files), then hourly
+    streams = start_streams(settings, db, writer, sites, pipeline, metrics, disk) if settings.streams_enabled else None
     unknown_devices = UnknownDevices()
     ftp_options = FtpOptions.from_settings(settings)  # None when ftp_port is unset
     ftp = FtpIntake(ftp_options, sites.current, devices, metrics, unknown_devices).start() if ftp_options else None
@@ -130,7 +145,35 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
         unknown_devices,
         streams,
         ftp,
+        disk=disk,
+        retention=retention,
     )
+
+
+def disk_guard(settings: Settings) -> DiskGuard | None:
+    """Free space of the database's and the evidence's directories (they may be different mounts)."""
+    if settings.min_free_disk_mb <= 0:
+        return None
+    return DiskGuard([settings.data_dir, settings.evidence_dir], settings.min_free_disk_mb * 1024 * 1024)
+
+
+def retention_policy(settings: Settings) -> RetentionPolicy:
+    """The settings' days, 0 meaning "keep forever"."""
+    return RetentionPolicy(
+        frames_days=settings.retention_frames_days or None,
+        detections_days=settings.retention_detections_days or None,
+        closed_evidence_days=settings.retention_evidence_days or None,
+        campaign_reports_days=settings.retention_reports_days or None,
+        batch_size=settings.retention_batch_size,
+        max_batches=settings.retention_max_batches,
+    )
+
+
+def scheduled(site: Site) -> list[tuple[str, str]]:
+    """The (kind, period) the report schedule makes: retention never deletes those (they would be made again)."""
+    if site.campaign is None:
+        return []
+    return [(p.kind, p.label) for p in [*weeks(site.campaign, site.zone), final(site.campaign, site.zone)]]
 
 
 def mirror_site(db: Database, site: Site) -> None:
@@ -140,15 +183,25 @@ def mirror_site(db: Database, site: Site) -> None:
 
 
 def start_streams(
-    settings: Settings, db: Database, writer: HazardWriter, sites: SiteHolder, pipeline: Pipeline, metrics: Metrics
+    settings: Settings,
+    db: Database,
+    writer: HazardWriter,
+    sites: SiteHolder,
+    pipeline: Pipeline,
+    metrics: Metrics,
+    disk: DiskGuard | None = None,
 ) -> StreamSupervisor:
     """Pull the site's RTSP, snapshot and Dahua cameras into the pipeline, following site changes live."""
 
     def on_frame(frame: Frame) -> None:
         try:
+            if disk is not None:
+                disk.check()
             pipeline.process(frame)
         except QueueFullError:
             metrics.reject("queue_full")  # the reader keeps only the newest frame; the next sample comes soon
+        except DiskFullError:
+            metrics.reject("disk_full")  # skipped until the clean-up (or an operator) makes room
         except Exception:
             log.exception("pulled frame from %s could not be processed", frame.camera_id)
             metrics.reject("processing_error")

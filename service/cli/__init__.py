@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from service.cli import people, reports, service_commands
+from service.cli import people, reports, retention, service_commands
 from service.cli.common import fail
 from service.config.settings import get_settings
 from service.config.site import SiteConfigError
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     service_commands.add_commands(sub)
     people.add_commands(sub)
     reports.add_commands(sub)
+    retention.add_commands(sub)
     return parser
 
 

@@ -59,6 +59,22 @@ class Settings(BaseSettings):
     clear_after_s: float = Field(default=60.0, ge=0, description="Absence that clears a hazard...")
     clear_after_misses: int = Field(default=3, ge=1, description="...and consecutive frames without it.")
 
+    min_free_disk_mb: int = Field(
+        default=1024, ge=0, description="Below this much free space new frames are refused (507); 0: no guard."
+    )
+    retention_enabled: bool = Field(default=True, description="Run the clean-up (docs/retention.md) in the service.")
+    retention_interval_s: float = Field(default=3600.0, gt=0, description="Between two clean-up rounds.")
+    retention_frames_days: float = Field(default=14.0, ge=0, description="Frames no hazard points to; 0 keeps.")
+    retention_detections_days: float = Field(default=7.0, ge=0, description="Their detections; 0 keeps.")
+    retention_evidence_days: float = Field(
+        default=365.0, ge=0, description="Evidence of hazards closed this long ago (not supervised/held); 0 keeps."
+    )
+    retention_reports_days: float = Field(
+        default=0.0, ge=0, description="Campaign reports no longer scheduled; 0 (the default) keeps them."
+    )
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000, description="Rows per clean-up transaction.")
+    retention_max_batches: int = Field(default=200, ge=1, description="Batches per kind and round.")
+
     delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Outbox dispatcher, escalation.")
     reports: ReportSettings = Field(default_factory=ReportSettings, description="Residents' reports (Open311).")
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.metrics import Metrics
+from service.store.disk import DiskFullError, DiskGuard
 from service.vision.decoding import ImageRejectedError, decode_image
 from service.vision.types import Frame
 
@@ -41,8 +42,10 @@ class DeviceIntake:
         max_pixels: int,
         capacity: int = 64,
         workers: int = 1,
+        disk: DiskGuard | None = None,
     ) -> None:
         self._process = process
+        self._disk = disk
         self._metrics = metrics
         self._max_pixels = max_pixels
         self._queue: queue.Queue[DevicePicture | None] = queue.Queue(capacity)
@@ -53,7 +56,15 @@ class DeviceIntake:
             thread.start()
 
     def submit(self, picture: DevicePicture) -> bool:
-        """Queue the picture; False (counted) when the queue is full."""
+        """Queue the picture; False (counted) when the queue is full. DiskFullError (counted) when the disk is
+        below its free-space threshold: the receiver answers 507 (alarm server) or 452 (FTP)."""
+        if self._disk is not None:
+            try:
+                self._disk.check()
+            except DiskFullError:
+                self._metrics.reject("disk_full")
+                self._metrics.device_pictures.labels(source=picture.source, outcome="disk_full").inc()
+                raise
         try:
             self._queue.put_nowait(picture)
         except queue.Full:

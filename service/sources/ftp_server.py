@@ -44,6 +44,7 @@ from service.sources.device_intake import DevicePicture
 from service.sources.device_lookup import camera_for_device, camera_for_ftp_user
 from service.sources.ftp_names import parse_upload_name
 from service.sources.unknown_devices import UnknownDevices
+from service.store.disk import DiskFullError
 
 log = logging.getLogger("clearway.ftp")
 logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())  # the app's logging decides, not pyftpdlib's
@@ -235,7 +236,12 @@ class FtpIntake:
             captured_at = now
         vendor = camera.device.vendor if camera.device else (name.style or "other")
         hint = {"vendor": vendor, "event": name.event, "file": relative}
-        if not self._intake.submit(DevicePicture(camera.id, captured_at, data, SOURCE, hint)):
+        try:
+            queued = self._intake.submit(DevicePicture(camera.id, captured_at, data, SOURCE, hint))
+        except DiskFullError:
+            log.warning("FTP picture %s for %s refused: the disk is nearly full", relative, camera.id)
+            raise self._refuse("disk_full", "452 Insufficient storage space; send again later.") from None
+        if not queued:
             log.warning("FTP picture %s for %s dropped: the device queue is full", relative, camera.id)
             raise self._refuse("queue_full", "451 Too many pictures waiting; send again shortly.")
         self.count("accepted")

@@ -129,6 +129,7 @@ class HazardEvent(Base):
     acknowledge_due_at: Mapped[datetime | None] = mapped_column(default=None)
     rectify_due_at: Mapped[datetime | None] = mapped_column(default=None)
     supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
+    legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())  # retention never deletes
 
     history: Mapped[list[HazardHistory]] = relationship(
         back_populates="hazard", order_by="HazardHistory.id", cascade="all, delete-orphan"

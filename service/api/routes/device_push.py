@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from service.api.routes.frames import Rejection, read_capped
+from service.api.routes.frames import DISK_FULL, Rejection, read_capped
 from service.auth.keys import Principal, authenticate
 from service.camera_events import handle_offline_event
 from service.deps import RuntimeDep
@@ -28,6 +28,7 @@ from service.sources.device_intake import DevicePicture
 from service.sources.device_lookup import camera_for_device
 from service.sources.health import OfflineEvent
 from service.sources.hikvision import Alert, AlertRejectedError, parse_device_time, parse_notification
+from service.store.disk import DiskFullError
 from service.store.instants import bounded
 
 router = APIRouter(prefix="/api/v1/push", tags=["devices"])
@@ -115,7 +116,12 @@ async def receive(request: Request, runtime: Runtime, token: str | None) -> Push
         return PushAnswer(camera_id=camera.id, event=alert.event_type, accepted=0)
     scene = max(alert.pictures, key=len)  # the full scene; smaller ones are the device's crops of its target
     picture = DevicePicture(camera.id, captured_at, scene, SOURCE, alert.hint())
-    if not runtime.devices.submit(picture):
+    try:
+        queued = runtime.devices.submit(picture)
+    except DiskFullError as exc:
+        runtime.metrics.device_events.labels(source=SOURCE, outcome="disk_full").inc()
+        raise Rejection(507, "disk_full", str(exc), headers={"Retry-After": "300"}) from None
+    if not queued:
         runtime.metrics.device_events.labels(source=SOURCE, outcome="queue_full").inc()
         raise Rejection(
             503, "queue_full", "too many pictures waiting; send again shortly", headers={"Retry-After": "5"}
@@ -126,13 +132,13 @@ async def receive(request: Request, runtime: Runtime, token: str | None) -> Push
     return PushAnswer(camera_id=camera.id, event=alert.event_type, accepted=1)
 
 
-@router.post("/hikvision", response_model=PushAnswer)
+@router.post("/hikvision", response_model=PushAnswer, responses=DISK_FULL)
 async def hikvision(request: Request, runtime: RuntimeDep) -> PushAnswer:
     """An ISAPI EventNotificationAlert (XML, JSON, or multipart with its pictures) from a camera or NVR."""
     return await receive(request, runtime, None)
 
 
-@router.post("/hikvision/{token}", response_model=PushAnswer)
+@router.post("/hikvision/{token}", response_model=PushAnswer, responses=DISK_FULL)
 async def hikvision_with_key(token: str, request: Request, runtime: RuntimeDep) -> PushAnswer:
     """The same, with the gateway key in the path (for devices whose alarm server sends no credentials)."""
     return await receive(request, runtime, token)

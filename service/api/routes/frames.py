@@ -15,8 +15,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
+from service.api.errors import ErrorAnswer
 from service.auth.keys import Principal
 from service.deps import RuntimeDep, require
+from service.store.disk import DiskFullError
 from service.store.instants import bounded
 from service.vision.decoding import ImageRejectedError, decode_image
 from service.vision.pool import QueueFullError
@@ -24,6 +26,9 @@ from service.vision.types import Frame
 
 router = APIRouter(prefix="/api/v1", tags=["frames"])
 RAW_TYPES = {"image/jpeg", "image/png", "application/octet-stream"}
+DISK_FULL: dict[int | str, dict] = {
+    507: {"model": ErrorAnswer, "description": "the disk is nearly full: new frames refused; retry after Retry-After"}
+}
 
 
 class DetectionView(BaseModel):
@@ -140,6 +145,7 @@ async def _image_and_time(request: Request, limit: int) -> tuple[bytes, str | No
     status_code=status.HTTP_201_CREATED,
     response_model=FrameAnswer,
     response_model_exclude_unset=True,
+    responses=DISK_FULL,
 )
 async def push_frame(
     camera_id: str,
@@ -154,6 +160,11 @@ async def push_frame(
             raise Rejection(404, "unknown_camera", f"camera {camera_id!r} is not in the site configuration")
         if who.role == "gateway" and camera_id not in who.camera_ids:
             raise Rejection(403, "camera_not_allowed", f"this key may not push frames for camera {camera_id!r}")
+        if runtime.disk is not None:
+            try:
+                runtime.disk.check()  # before reading the body: refused at once, nothing half written
+            except DiskFullError as exc:
+                raise Rejection(507, "disk_full", str(exc), headers={"Retry-After": "300"}) from None
         data, captured = await _image_and_time(request, runtime.settings.max_upload_bytes)
         now = datetime.now(UTC)
         captured_at = parse_captured_at(captured, now, runtime.settings.max_clock_skew_s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from service.deps import RuntimeDep, SessionDep, require
@@ -15,7 +15,8 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or disk_low while new frames are refused (507)")
+    disk: dict | None = Field(default=None, description="free_bytes, total_bytes, min_free_bytes, path (disk_low)")
 
 
 class Readiness(BaseModel):
@@ -23,9 +24,14 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@router.get("/healthz", response_model=Health)
-def healthz() -> Health:
-    """The process answers. No authentication, no dependencies."""
+@router.get("/healthz", response_model=Health, response_model_exclude_none=True)
+def healthz(runtime: RuntimeDep) -> Health:
+    """The process answers. No authentication. Always 200 (a liveness probe must not restart the service for a
+    full disk): `status` says disk_low, with the figures, while new frames are refused."""
+    if runtime.disk is not None:
+        state = runtime.disk.state()
+        if not state.ok:
+            return Health(status="disk_low", disk=state.to_json())
     return Health(status="ok")
 
 
