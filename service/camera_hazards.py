@@ -17,6 +17,7 @@ from service.frame_flow import FrameWork
 from service.hazards.engine import ChangeKind, HazardChange
 from service.hazards.routing import assign
 from service.metrics import Metrics
+from service.store import models as m
 from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
 from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
 from service.vision.evidence import hazard_pictures
@@ -63,7 +64,7 @@ class CameraHazards:
                 box=list(change.box),
                 first_seen_at=change.first_seen_at,
                 opened_at=change.at,
-                first_frame_id=change.first_frame_id,
+                first_frame_id=kept_frame(session, change.first_frame_id),
                 latest_frame_id=work.frame_id,
             )
             site = self.sites.current()
@@ -92,3 +93,11 @@ class CameraHazards:
 def _grade(width: ClearWidthResult, camera: Camera) -> Grade:
     minimum = camera.min_clear_width_m
     return Grade(width.width_m, severity_for(width.width_m, minimum), minimum)
+
+
+def kept_frame(session: Session, frame_id: str | None) -> str | None:
+    """The track's first frame if it is still stored: retention may have removed it while the object stood
+    there unremarked (a short frame retention, a long dwell); the hazard keeps its first-seen time either way."""
+    if frame_id is None or session.get(m.FrameRecord, frame_id) is None:
+        return None
+    return frame_id

@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from service.store import models as m
 from tests.api.conftest import Harness
+from tests.api.support import CAR, push
 from tests.devices.hikvision_device import alert_xml, jpeg, multipart
 from tests.support import png_bytes
 
@@ -35,3 +36,16 @@ def test_a_nearly_full_disk_refuses_frames_with_507_and_health_says_so(harness: 
     runtime.disk.usage = shutil.disk_usage
     with runtime.db.session() as session:
         assert session.query(m.FrameRecord).count() == 0
+
+
+def test_a_hazard_opens_when_retention_removed_its_first_frame_meanwhile(harness: Harness) -> None:
+    """Found by the soak: a short frame retention deleted a track's first frame before its dwell was over."""
+    first = push(harness, 1, 0, CAR)
+    with harness.client.app.state.runtime.db.session() as session:
+        session.query(m.DetectionRecord).filter_by(frame_id=first["frame_id"]).delete()
+        session.query(m.FrameRecord).filter_by(id=first["frame_id"]).delete()
+    push(harness, 2, 150, CAR)
+    opened = push(harness, 3, 300, CAR)["hazards"]
+    assert [x["change"] for x in opened] == ["opened"]
+    detail = harness.client.get(f"/api/v1/hazards/{opened[0]['hazard_id']}", headers=harness.headers("admin")).json()
+    assert detail["first_frame_id"] is None and detail["first_seen_at"].startswith("2026-05-01T08:00:00")
