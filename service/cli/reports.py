@@ -12,7 +12,6 @@ from pathlib import Path
 from service.cli.common import database_with_site, fail
 from service.config.settings import Settings
 from service.config.site import load_site
-from service.locale import translator
 from service.reports import display
 from service.reports.periods import final, find_week, week_at
 from service.store.campaign_models import COUNTY
@@ -20,9 +19,8 @@ from service.store.db import utcnow
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from service.reports.making import figures_for, find_unit  # matplotlib and reportlab: only when used
-    from service.reports.report_pdf import report_pdf
-    from service.reports.report_xlsx import report_xlsx
+    from service.reports.events import stem_of
+    from service.reports.making import figures_for, find_unit, render  # matplotlib, reportlab: only when used
 
     site = load_site(settings.site_file)
     campaign = site.campaign
@@ -46,13 +44,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             figures = figures_for(session, site, campaign, period, unit)
     finally:
         db.dispose()
-    t = translator(args.language or campaign.language)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"clearway-{period.label}-{unit.id}"
+    stem = out / stem_of(period.label, unit.id)
     pdf, xlsx = stem.with_suffix(".pdf"), stem.with_suffix(".xlsx")
-    pdf.write_bytes(report_pdf(figures, t, site.zone))
-    xlsx.write_bytes(report_xlsx(figures, t, site.zone))
+    pdf_data, xlsx_data = render(figures, site, args.language or campaign.language, utcnow())
+    pdf.write_bytes(pdf_data)
+    xlsx.write_bytes(xlsx_data)
     rate = display.percent(figures.rate)
     print(f"{period.kind} report {period.label} for {unit.name} ({unit.id})")
     print(f"  found {figures.found}, rectified {figures.rectified}, open {figures.open}, overdue {figures.overdue}")

@@ -50,5 +50,9 @@ def report_event(report: CampaignReport, figures: Figures, t: Translator, public
 
 
 def file_stem(report: CampaignReport) -> str:
+    return stem_of(report.period, report.unit_id)
+
+
+def stem_of(period: str, unit_id: str) -> str:
     """e.g. clearway-2026-W49-pm-lanting: sortable, and safe as a file name (ids are [A-Za-z0-9_.-])."""
-    return f"clearway-{report.period}-{report.unit_id}"
+    return f"clearway-{period}-{unit_id}"

@@ -84,15 +84,19 @@ def figures_for(session: Session, site: Site, campaign: Campaign, period: Period
     )
 
 
+def render(figures: Figures, site: Site, language: str, made_at: datetime) -> tuple[bytes, bytes]:
+    """The report's PDF and XLSX in `language`, times in the site's zone."""
+    t = translator(language)
+    return report_pdf(figures, t, site.zone, generated_at=made_at), report_xlsx(figures, t, site.zone)
+
+
 def make_report(
     session: Session, site: Site, campaign: Campaign, period: Period, unit: Unit, made_by: str, now: datetime | None
 ) -> CampaignReport:
     """Compute and render the report and add its row to `session` (flushed: a second one fails the unique key)."""
     figures = figures_for(session, site, campaign, period, unit)
-    t = translator(campaign.language)
     made_at = now or utcnow()
-    pdf = report_pdf(figures, t, site.zone, generated_at=made_at)
-    xlsx = report_xlsx(figures, t, site.zone)
+    pdf, xlsx = render(figures, site, campaign.language, made_at)
     report = CampaignReport(
         kind=period.kind,
         period=period.label,

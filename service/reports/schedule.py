@@ -9,7 +9,6 @@ instance that made the same report at the same moment roll back instead of sendi
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from service.config.site import Site
 from service.delivery.outbox import Outbox
 from service.locale import translator
+from service.periodic import Periodic
 from service.reports.events import report_event
 from service.reports.figures import Figures
 from service.reports.making import Unit, made_units, make_report, report_units
@@ -44,8 +44,7 @@ class ReportScheduler:
         self.site = site
         self.outbox = outbox
         self.public_url = public_url
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic("clearway-reports", self.run_once)
 
     def run_once(self, now: datetime | None = None) -> list[Made]:
         """Make and send every report due by `now` that is not made yet; returns what this call made."""
@@ -83,23 +82,7 @@ class ReportScheduler:
 
     def start(self, interval_s: float) -> None:
         """Check at start-up (what was missed while down) and then every interval."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._serve, args=(interval_s,), name="clearway-reports", daemon=True
-            )
-            self._thread.start()
-
-    def _serve(self, interval_s: float) -> None:
-        while True:
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("report round failed; retrying after the interval")
-            if self._stop.wait(interval_s):
-                return
+        self._periodic.start(interval_s)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
+        self._periodic.close()

@@ -27,6 +27,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
+from service.periodic import Periodic
 from service.store import models as m
 from service.store.campaign_models import CampaignReport
 from service.store.db import Database, UTCDateTime, utcnow
@@ -219,8 +220,8 @@ class RetentionJob:
         self.clock = clock
         # (kind, period) the report schedule still makes: a deleted one would be made and sent again.
         self.scheduled_reports = scheduled_reports
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()  # set on close: a round ends between two batches
+        self._periodic = Periodic("clearway-retention", self._round, self._stop)
         self._temp_swept = False
 
     def run_once(self, now: datetime | None = None) -> Tally:
@@ -348,23 +349,11 @@ class RetentionJob:
     # --- the schedule ---
     def start(self, interval_s: float) -> None:
         """A round now (what piled up while down, and a crash's temp files) and then every interval."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, args=(interval_s,), name="clearway-retention")
-            self._thread.daemon = True
-            self._thread.start()
+        self._periodic.start(interval_s)
 
-    def _serve(self, interval_s: float) -> None:
-        while not self._stop.is_set():
-            try:
-                run = self.run_once()
-                log.info("retention: deleted %s, files %s, %d bytes", run.rows, run.files, run.bytes_freed)
-            except Exception:
-                log.exception("retention round failed; the next round goes on from where it stopped")
-            if self._stop.wait(interval_s):
-                return
+    def _round(self) -> None:
+        run = self.run_once()
+        log.info("retention: deleted %s, files %s, %d bytes", run.rows, run.files, run.bytes_freed)
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=60)
-            self._thread = None
+        self._periodic.close()
