@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 MODEL := models/yolov3-tiny-coco.onnx
 
-.PHONY: setup model run test lint bench
+.PHONY: setup model run test lint bench system-packages
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
@@ -21,7 +21,12 @@ run: setup model
 	$(BIN)/clearway users demo
 	$(BIN)/clearway serve --host 127.0.0.1 --port 8000
 
-test: setup model
+# The Debian packages the suite needs (ffmpeg, Chromium, GStreamer, poppler...): installed when root, named
+# otherwise, so the suite runs them rather than skipping (scripts/system-packages.sh).
+system-packages:
+	scripts/system-packages.sh
+
+test: system-packages setup model
 	$(BIN)/pytest
 
 lint: setup

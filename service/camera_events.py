@@ -43,7 +43,7 @@ def handle_offline_event(db: Database, writer: HazardWriter, site: Site, event: 
         ).first()
         if event.action == "cleared":
             if active is not None:
-                writer.clear(session, active, "camera picture is back")
+                writer.clear(session, active, "camera picture is back", captured_at=event.at, why="camera_back")
             return active.id if active else None
         if active is not None:
             return active.id
@@ -61,6 +61,8 @@ def handle_offline_event(db: Database, writer: HazardWriter, site: Site, event: 
         )
         down_for = (event.at - event.down_since).total_seconds()
         note = f"camera {event.status} for {down_for:.0f} s" + (f": {event.last_error}" if event.last_error else "")
-        hazard = writer.open(session, new, assign(site, compound.id, HazardKind.camera_offline, event.at), note)
+        params = {"status": event.status, "down_s": down_for, "error": event.last_error or ""}
+        assignment = assign(site, compound.id, HazardKind.camera_offline, event.at)
+        hazard = writer.open(session, new, assignment, note, params=params)
         log.warning("camera %s offline since %s", camera.id, event.down_since.isoformat())
         return hazard.id

@@ -8,19 +8,23 @@ one `HazardWriter`, which writes rows, files and history.
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy.orm import Session
 
 from service.config.duties import camera_kind
-from service.config.site import Camera
+from service.config.site import Camera, Zone
 from service.config.site_holder import SiteHolder
 from service.frame_flow import FrameWork
 from service.hazards.engine import ChangeKind, HazardChange
 from service.hazards.routing import assign
+from service.locale import translator
 from service.metrics import Metrics
 from service.store import models as m
 from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
 from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
-from service.vision.evidence import hazard_pictures
+from service.vision.evidence import HazardFacts, hazard_pictures
+from service.vision.labels import evidence_language
 
 
 class CameraHazards:
@@ -39,17 +43,7 @@ class CameraHazards:
         grade = None if width is None else _grade(width, camera)
         if change.kind == ChangeKind.opened and hazard is None:
             dwell_s = (change.at - change.first_seen_at).total_seconds()
-            with work.timed("evidence"):
-                pictures = {"original": work.encoded} | hazard_pictures(
-                    work.frame.image,
-                    zone,
-                    change.box,
-                    change.class_name,
-                    dwell_s,
-                    work.frame.captured_at,
-                    width,
-                    camera.min_clear_width_m,
-                )
+            pictures = partial(self._pictures, camera, zone, change, work, width)  # drawn once it has its number
             kind = camera_kind(zone.type.value, change.category)
             new = NewHazard(
                 engine_key=change.key,
@@ -71,11 +65,14 @@ class CameraHazards:
             assignment = assign(site, camera.compound, kind, change.at, zone.type.value, change.category)
             note = f"{change.class_name.replace('_', ' ')} in {zone.id} for {dwell_s:.0f} s"
             note += f"; {grade.note()}" if grade is not None else ""
-            hazard = self.writer.open(session, new, assignment, note, pictures, grade)
+            params = {"object": change.class_name, "category": change.category, "zone": zone.id, "dwell_s": dwell_s}
+            params |= grade.params() if grade is not None else {}
+            hazard = self.writer.open(session, new, assignment, note, pictures, grade, params)
         elif hazard is not None and change.kind == ChangeKind.updated:
             self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
         elif hazard is not None and change.kind == ChangeKind.cleared:
-            self.writer.clear(session, hazard, change.reason, frame_id=work.frame_id)
+            note = "object gone" if change.reason == "gone" else "object left the zone"
+            self.writer.clear(session, hazard, note, work.frame_id, work.frame.captured_at, change.reason)
         if hazard is None:
             return {"change": change.kind, "key": change.key, "hazard_id": None}
         return {
@@ -88,6 +85,32 @@ class CameraHazards:
             "severity": hazard.severity,
             "clear_width_m": hazard.clear_width_m,
         }
+
+    def _pictures(
+        self,
+        camera: Camera,
+        zone: Zone,
+        change: HazardChange,
+        work: FrameWork,
+        width: ClearWidthResult | None,
+        opened: m.HazardEvent,
+    ) -> dict[str, bytes]:
+        """The frame as received and the evidence picture, whose caption shows the hazard's number."""
+        dwell_s = (change.at - change.first_seen_at).total_seconds()
+        facts = HazardFacts(
+            opened.id,
+            zone,
+            change.box,
+            change.category,
+            change.class_name,
+            change.confidence,
+            dwell_s,
+            work.frame.captured_at,
+        )
+        site = self.sites.current()
+        with work.timed("evidence"):
+            drawn = hazard_pictures(work.frame.image, facts, site, camera, translator(evidence_language(site)), width)
+        return {"original": work.encoded} | drawn
 
 
 def _grade(width: ClearWidthResult, camera: Camera) -> Grade:

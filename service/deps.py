@@ -38,6 +38,9 @@ def get_session(runtime: RuntimeDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+MISSING_KEY = "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
+
+
 def _presented_key(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
@@ -46,7 +49,8 @@ def _presented_key(request: Request) -> str | None:
 
 
 def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
-    """The authenticated caller, or 401. A web session (service/web/security.py) arrives in request.state."""
+    """The authenticated caller, or 401 (reason `unauthenticated` or `invalid_key`). A web session
+    (service/web/security.py) arrives in request.state."""
     existing = getattr(request.state, "principal", None)
     if existing is not None:
         return existing
@@ -55,7 +59,7 @@ def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep
         runtime.metrics.auth_failures.labels(reason="missing").inc()
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
-            "missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'",
+            {"reason": "unauthenticated", "message": MISSING_KEY},
             headers={"WWW-Authenticate": "Bearer"},
         )
     found = authenticate(session, key)
@@ -63,7 +67,9 @@ def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep
     if found is None:
         runtime.metrics.auth_failures.labels(reason="invalid").inc()
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+            status.HTTP_401_UNAUTHORIZED,
+            {"reason": "invalid_key", "message": "invalid or revoked API key"},
+            headers={"WWW-Authenticate": "Bearer"},
         )
     request.state.principal = found
     return found
@@ -77,7 +83,8 @@ def require(*roles: str) -> Callable[..., Principal]:
 
     def check(who: PrincipalDep) -> Principal:
         if who.role not in roles:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"role {who.role!r} may not do this (needs {roles})")
+            message = f"role {who.role!r} may not do this (needs one of {', '.join(roles)})"
+            raise HTTPException(status.HTTP_403_FORBIDDEN, {"reason": "forbidden", "message": message})
         return who
 
     return check

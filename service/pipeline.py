@@ -11,6 +11,8 @@
    A crash loses at most the frame in flight, never half a hazard, never an unsent message.
 
 Fire lanes of calibrated cameras get their clear width measured on every change (`vision/clear_width.py`).
+Every camera's latest view is kept apart from evidence, at most every few minutes (`store/latest_frames.py`),
+so the zone editor shows what a camera sees even when none of its frames had an object in a zone.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from service.store.db import Database
 from service.store.evidence import suffix_of
 from service.store.frames import add_detections, find_duplicate
 from service.store.hazard_writer import HazardWriter
+from service.store.latest_frames import LatestFrames, is_jpeg
 from service.vision.annotate import encode_jpeg
 from service.vision.clear_width import LaneWidths
 from service.vision.pool import InferencePool
@@ -53,20 +56,25 @@ class Pipeline:
         locks: CameraLocks,
         metrics: Metrics,
         tuning: Tuning = Tuning(),
+        latest: LatestFrames | None = None,
     ) -> None:
         self.sites, self.db, self.writer, self.pool = sites, db, writer, pool
         self.scenes, self.locks, self.metrics, self.tuning = scenes, locks, metrics, tuning
+        self.latest = latest  # each camera's latest view (None: not kept)
         self.hazards = CameraHazards(writer, sites, metrics)  # engine changes -> the hazard writer
         self.engines: dict[str, HazardEngine] = {}
         self.follow(sites.current())
 
     def follow(self, site: Site) -> None:
-        """A new site config, without a restart: changed cameras get a new engine; dwell state is kept."""
+        """A new site config, without a restart: changed cameras get a new engine; dwell state is kept; the
+        latest views of cameras no longer in the site are removed."""
         engines = {}
         for camera in site.cameras:
             old = self.engines.get(camera.id)
             engines[camera.id] = old if old and old.camera == camera else HazardEngine(camera, self.tuning)
         self.engines = engines
+        if self.latest is not None:
+            self.latest.retain(engines)
 
     def process(self, frame: Frame) -> FrameResult:
         """Detect, apply dwell logic and store one validated frame. Raises QueueFullError when saturated."""
@@ -94,6 +102,9 @@ class Pipeline:
             with work.timed("database"), self.db.session() as session:
                 engine = self.engines[frame.camera_id]
                 observation, hazards = self._apply(session, engine, work, detections, inference_ms)
+        if self.latest is not None and not observation.late:
+            with work.timed("latest_view"):  # outside the camera's lock; a write at most every few minutes
+                self.latest.offer(frame.camera_id, frame.captured_at, frame.width, frame.height, lambda: _jpeg(work))
         self.metrics.frames_accepted.labels(camera=frame.camera_id, source=frame.source).inc()
         for name, value in work.timings.items():
             self.metrics.stage_seconds.labels(stage=name).observe(value / 1000)
@@ -146,3 +157,8 @@ class Pipeline:
                 state_row.state = state.to_json()
         self.scenes.save_if_due(session, frame.camera_id)
         return observation, hazards
+
+
+def _jpeg(work: FrameWork) -> bytes:
+    """The frame as received when it is a JPEG (no re-encode), else encoded once (PNG uploads)."""
+    return work.encoded if is_jpeg(work.encoded) else encode_jpeg(work.frame.image)

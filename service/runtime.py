@@ -16,6 +16,7 @@ from service.camera_locks import CameraLocks
 from service.config.settings import Settings
 from service.config.site import Site, load_site
 from service.config.site_holder import SiteHolder
+from service.config.site_warnings import log_site_warnings
 from service.delivery.outbox import Outbox
 from service.delivery.service import DeliveryService
 from service.hazards.engine import Tuning
@@ -32,6 +33,7 @@ from service.store.db import Database
 from service.store.disk import DiskFullError, DiskGuard
 from service.store.evidence import EvidenceStore
 from service.store.hazard_writer import HazardWriter
+from service.store.latest_frames import LatestFrames
 from service.store.migrate import upgrade
 from service.store.retention import RetentionJob, RetentionPolicy
 from service.store.site_overrides import apply_overrides
@@ -95,6 +97,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     db = Database(settings.resolved_database_url)
     upgrade(db.engine)
     site = apply_overrides(db, site)  # zones saved in the web editor win over the site file's
+    log_site_warnings(site, str(settings.site_file))  # what the file likely did not mean, once
     mirror_site(db, site)
     sites = SiteHolder(site)
     evidence = EvidenceStore(settings.evidence_dir)
@@ -109,7 +112,8 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     scenes.apply_site(site)
     pool = InferencePool(factory, workers=settings.inference_workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
-    pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning)
+    latest = LatestFrames(settings.data_dir / "latest", settings.latest_frame_every_s)  # the editor's view
+    pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
     devices = DeviceIntake(pipeline.process, metrics, settings.max_pixels, capacity=settings.device_queue, disk=disk)

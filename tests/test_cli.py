@@ -29,7 +29,7 @@ def test_site_check_reports_ok_and_exact_errors(tmp_path: Path, capsys: pytest.C
     bad.write_text("agencies: []\ncompounds: []\ncameras: [{id: c, compound: x, zones: [{id: z, type: lane}]}]\n")
     assert main(["site", "check", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "cameras[0].zones[0].type" in err and "cameras[0].zones[0].polygon: Field required" in err
+    assert "cameras[0].zones[0].type" in err and "cameras[0].zones[0].polygon (camera c, zone z): Field required" in err
 
 
 def test_db_upgrade_and_keys(capsys: pytest.CaptureFixture) -> None:
@@ -62,7 +62,7 @@ def test_detect_prints_json_and_writes_annotated_image(
     get_settings.cache_clear()
     bus = Path(ultralytics.__file__).parent / "assets" / "bus.jpg"
     out = tmp_path / "bus.annotated.jpg"
-    assert main(["detect", str(bus), "--camera", "lanting-gate", "--out", str(out)]) == 0
+    assert main(["detect", str(bus), "--camera", "lanting-gate", "--out", str(out), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert out.stat().st_size > 10_000
     assert any(d["class_name"] == "bus" and d["category"] == "vehicle" for d in report["detections"])

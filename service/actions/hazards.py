@@ -23,6 +23,7 @@ PENDING_OR_REJECTED = (HazardStatus.pending_review, HazardStatus.rejected)
 READERS = ("property", "township", "police", "fire", "bureau", "county", "admin")
 DISMISS_REASONS = ("false_positive", "not_an_obstruction", "authorised_vehicle", "duplicate", "other")
 REJECT_REASONS = ("not_a_hazard", "duplicate", "wrong_compound", "not_enough_detail", "abusive", "other")
+UNAUDITED_KINDS = frozenset({"thumbnail"})  # a preview, not a view of the evidence: no audit row
 REASONS = tuple(dict.fromkeys(DISMISS_REASONS + REJECT_REASONS))
 Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject"]
 ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
@@ -96,15 +97,16 @@ def act_on_hazard(
             if command.reason not in DISMISS_REASONS:
                 raise Invalid(f"dismiss needs a reason, one of {DISMISS_REASONS}")
             note = f"{command.reason}: {command.note}".rstrip(": ")
-            writer.transition(session, hazard, HazardStatus.dismissed, who.actor, note)
+            params = {"reason": command.reason, "text": command.note}
+            writer.transition(session, hazard, HazardStatus.dismissed, who.actor, note, params)
         elif action == "accept":
             writer.accept(session, hazard, who.actor, command.note.strip())
         elif action == "reject":
             if command.reason not in REJECT_REASONS:
                 raise Invalid(f"reject needs a reason, one of {REJECT_REASONS}")
-            writer.transition(
-                session, hazard, HazardStatus.rejected, who.actor, f"{command.reason}: {command.note}".rstrip(": ")
-            )
+            note = f"{command.reason}: {command.note}".rstrip(": ")
+            params = {"reason": command.reason, "text": command.note}
+            writer.transition(session, hazard, HazardStatus.rejected, who.actor, note, params)
             hazard.dismiss_reason = command.reason
         elif action == "note":
             if not command.note.strip():
@@ -115,7 +117,8 @@ def act_on_hazard(
             if hazard.severity == "major" and who.role == "fire" and not hazard.supervised:
                 # A major hazard confirmed by the fire brigade is listed for the county's supervision (挂牌督办).
                 hazard.supervised = True
-                writer.record(session, hazard, "supervised", who.actor, "major hazard confirmed by the fire brigade")
+                note = "major hazard confirmed by the fire brigade"
+                writer.record(session, hazard, "supervised", who.actor, note, params={})
         else:
             assert to_status is not None
             writer.transition(session, hazard, to_status, who.actor, command.note)
@@ -135,12 +138,14 @@ def act_on_hazard(
 def read_evidence(
     session: Session, store: EvidenceStore, who: Principal, hazard_id: int, kind: str
 ) -> tuple[m.Evidence, bytes]:
-    """One evidence file of a visible hazard, verified against its SHA-256; the view is audited."""
+    """One evidence file of a visible hazard, verified against its SHA-256. A view of the evidence itself is
+    audited; a thumbnail is not (the queue shows dozens a page: rows for them would bury the real views)."""
     hazard = load_visible(session, who, hazard_id)
     item = next((e for e in hazard.evidence if e.kind == kind), None)
     if item is None:
         raise NotFound(f"hazard {hazard_id} has no {kind!r} evidence")
-    audit(session, who, "evidence.view", "hazard", hazard_id, kind)
+    if kind not in UNAUDITED_KINDS:
+        audit(session, who, "evidence.view", "hazard", hazard_id, kind)
     return item, read_verified(store, item.path, item.sha256, "evidence file")
 
 

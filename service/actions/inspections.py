@@ -26,14 +26,16 @@ from service.auth.keys import Principal
 from service.config.duties import HazardKind, HazardSource, ZoneType
 from service.config.site import Site
 from service.hazards.routing import assign
+from service.locale import translator
+from service.store import models as m
 from service.store.db import utcnow
 from service.store.hazard_writer import HazardWriter, NewHazard
 from service.store.lifecycle import HazardStatus
 from service.store.scope import can_see_compound
-from service.vision.annotate import annotate, encode_jpeg, thumbnail
 from service.vision.decoding import ImageRejectedError, decode_image
+from service.vision.evidence import InspectionFacts, inspection_pictures
+from service.vision.labels import evidence_language, palette_key
 from service.vision.pool import InferencePool, QueueFullError
-from service.vision.types import Detections
 
 INSPECTORS = ("property", "township", "police", "fire", "bureau", "county", "admin")
 INSPECTION_KINDS = tuple(k for k in HazardKind if k != HazardKind.camera_offline)
@@ -221,10 +223,6 @@ def _check_place(session: Session, site: Site, who: Principal, form: InspectionF
     return zone.id, zone.type.value
 
 
-def _ascii(text: str) -> str:
-    return text.encode("ascii", "replace").decode()
-
-
 def record_inspection(
     session: Session,
     writer: HazardWriter,
@@ -265,21 +263,23 @@ def record_inspection(
     kind = HazardKind(form.kind)
     source = source_for(who.role)
     now = utcnow()
-    label = _ascii(kind.value)
-    drawn = Detections(
-        xyxy=np.array(boxes, dtype=np.float32).reshape(-1, 4),
-        confidence=[1.0] * len(boxes),
-        class_name=[label] * len(boxes),
-        category=[KIND_CATEGORY.get(kind, "clutter")] * len(boxes),
-    )
-    caption = _ascii(f"{source.value} by {who.actor} | {form.compound}")
-    picture = annotate(images[0], [], drawn, now, caption=caption)
-    pictures = {
-        "original": photos[0],
-        "annotated": encode_jpeg(picture),
-        "thumbnail": encode_jpeg(thumbnail(picture), 80),
-    }
-    pictures |= {f"photo-{n}": data for n, data in enumerate(photos[1:], 2)}
+    t = translator(evidence_language(site))
+    kept = {"original": photos[0]} | {f"photo-{n}": data for n, data in enumerate(photos[1:], 2)}
+
+    def pictures(hazard: m.HazardEvent) -> dict[str, bytes]:
+        """Drawn once the hazard has its number, which the caption shows."""
+        facts = InspectionFacts(
+            hazard_id=hazard.id,
+            compound_id=form.compound,
+            kind_label=t(f"kind.{kind.value}"),
+            palette=palette_key(KIND_CATEGORY.get(kind, "clutter"), kind.value),
+            boxes=boxes,
+            found_by=f"{t(f'source.{source.value}')} {who.name}",
+            location=location,
+            captured_at=now,
+        )
+        return {"original": kept["original"]} | inspection_pictures(images[0], facts, site, t) | kept
+
     new = NewHazard(
         engine_key=f"{source.value}:{secrets.token_hex(12)}",
         kind=kind.value,
@@ -299,11 +299,15 @@ def record_inspection(
     )
     assignment = assign(site, form.compound, kind.value, now)
     note = f"{source.value} by {who.actor}: {location}"
-    hazard = writer.open(session, new, assignment, note, pictures)
+    hazard = writer.open(
+        session, new, assignment, note, pictures, params={"source": source.value, "location": location}
+    )
     audit(session, who, f"hazard.{source.value}", "hazard", hazard.id, f"{kind.value} at {location}")
     if after_photo:
         after = writer.add_after_photo(session, hazard, after_photo, who.actor)
-        writer.transition(session, hazard, HazardStatus.rectified, who.actor, "fixed on the spot")
+        writer.transition(
+            session, hazard, HazardStatus.rectified, who.actor, "fixed on the spot", {"on_the_spot": True}
+        )
         audit(session, who, "hazard.fixed_on_the_spot", "hazard", hazard.id, after)
     session.flush()
     session.refresh(hazard)

@@ -174,7 +174,7 @@ def file_report(
         description=checked.description,
     )
     assignment = assign(filing.site, checked.compound_id, checked.kind.value, at)
-    hazard = writer.open(session, new, assignment, "resident report, waiting for review", pictures)
+    hazard = writer.open(session, new, assignment, "resident report, waiting for review", pictures, params={})
     report = ResidentReport(
         hazard_id=hazard.id,
         tracking_code=code,

@@ -100,7 +100,9 @@ class HistoryItem(BaseModel):
     action: str
     from_status: str | None = Field(alias="from")
     to_status: str | None = Field(alias="to")
-    note: str
+    note: str = Field(description="what a person wrote, or the machine's own English for an automatic event")
+    params: dict | None = Field(default=None, description="the event's values (codes, ids, times), for translation")
+    captured_at: IsoTime | None = Field(default=None, description="capture time of the frame the event is about")
 
 
 class HazardDetail(HazardSummary):
@@ -141,6 +143,8 @@ class HazardDetail(HazardSummary):
                     from_status=e.from_status,
                     to_status=e.to_status,
                     note=e.note,
+                    params=e.params,
+                    captured_at=e.captured_at,
                 )
                 for e in h.history
             ],

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from service.api.errors import COMMON_RESPONSES, install_error_handlers
 from service.api.routes import (
@@ -27,6 +28,11 @@ from service.runtime import DetectorFactory, build_runtime
 from service.web import install as install_web
 
 log = logging.getLogger("clearway.api")
+
+
+def _to_the_desk() -> RedirectResponse:
+    """The bare address is where people start: the review desk (which sends an anonymous visitor to log in)."""
+    return RedirectResponse("/web/hazards", status_code=307)
 
 
 def create_app(settings: Settings | None = None, detector_factory: DetectorFactory | None = None) -> FastAPI:
@@ -53,7 +59,8 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
     routers = (health, frames, device_push, intake, hazards, cameras, deliveries, ledger, campaign, open311)
     for module in routers:  # intake before hazards: /propose
         app.include_router(module.router)
-    install_error_handlers(app)  # domain errors (service/actions) as status codes with a reason
+    app.add_api_route("/", _to_the_desk, include_in_schema=False)
+    install_error_handlers(app)  # every refusal as {detail: {reason, message}} (service/api/errors.py)
     install_web(app)  # review desk and zone editor (service/web)
     app.add_middleware(TextGuard)  # outermost: NUL and lone surrogates never reach a route (or the store)
     return app

@@ -26,12 +26,14 @@ def audit(
     detail: str = "",
     ip: str = "",
     actor: str | None = None,
+    via: str | None = None,
 ) -> AuditEntry:
-    """Add one audit row. `actor` names someone without a principal (a failed login, the CLI)."""
+    """Add one audit row. `actor` names someone without a principal (a failed login, the CLI); `via` says how
+    they came when the principal cannot ("cli")."""
     entry = AuditEntry(
         actor=(actor or (who.actor if who else "anonymous"))[:100],
         role=who.role if who else "",
-        via=via_of(who) if who else "web",
+        via=via or (via_of(who) if who else "web"),
         action=action,
         object_type=object_type,
         object_id=str(object_id)[:64],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from service.cli import people, reports, retention, service_commands
+from service.cli import accounts, detect, people, reports, retention, service_commands, site_commands
 from service.cli.common import fail
 from service.config.settings import get_settings
 from service.config.site import SiteConfigError
@@ -15,6 +15,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clearway", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     service_commands.add_commands(sub)
+    detect.add_commands(sub)
+    accounts.add_commands(sub)
+    site_commands.add_commands(sub)
     people.add_commands(sub)
     reports.add_commands(sub)
     retention.add_commands(sub)

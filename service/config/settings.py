@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     retention_reports_days: float = Field(
         default=0.0, ge=0, description="Campaign reports no longer scheduled; 0 (the default) keeps them."
     )
+    latest_frame_every_s: float = Field(
+        default=120.0, ge=0, le=86_400, description="Each camera's latest view (zone editor) is replaced this often."
+    )
     retention_batch_size: int = Field(default=500, ge=1, le=10_000, description="Rows per clean-up transaction.")
     retention_max_batches: int = Field(default=200, ge=1, description="Batches per kind and round.")
 

@@ -1,7 +1,9 @@
 """The site file: who is responsible for what, which cameras watch which zones.
 
-Validated with pydantic so a mistake is reported with its exact path, e.g.
-`cameras[2].zones[0].polygon: polygon needs at least 3 points`.
+Validated with pydantic, then its cross-references are checked on the raw data (service/config/
+site_references.py), so every mistake of a file is reported at once, each with its exact path, e.g.
+`cameras[2].zones[0].polygon (camera cam-gate, zone lane): polygon needs at least 3 points, got 2`.
+`load_site` is the one way in (serve, `site check`, the site holder, the zone editor through `parse_site`).
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from service.config.calibration import GroundCalibration
 from service.config.campaign import Campaign
 from service.config.devices import DahuaSource, Device, FtpUpload, SnapshotSource
 from service.config.duties import DEFAULT_DUTIES, AgencyKind, Duty, HazardKind, ZoneType
+from service.config.polygons import check_polygon
+from service.config.site_problems import Problem, SiteConfigError, collect, validation_problems  # noqa: F401
+from service.config.site_references import MANAGER_MISSING, reference_problems, source_section_missing
+from service.config.site_yaml import read_site_yaml
 from service.delivery.config import Channels, EscalationConfig
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
@@ -66,7 +71,7 @@ class Compound(StrictModel):
     @model_validator(mode="after")
     def _someone_manages_it(self) -> Compound:
         if self.property_company is None and self.township is None:
-            raise ValueError("a compound needs a property_company, or a township that manages it")
+            raise ValueError(MANAGER_MISSING)
         return self
 
     def agency_of(self, kind: AgencyKind) -> str | None:
@@ -78,16 +83,7 @@ class Compound(StrictModel):
         }.get(kind)
 
 
-def _check_polygon(points: list[Point], what: str) -> list[Point]:
-    if len(points) < 3:
-        raise ValueError(f"{what} needs at least 3 points, got {len(points)}")
-    for x, y in points:
-        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-            raise ValueError(f"{what} point ({x}, {y}) is outside the image: use normalised 0..1 coordinates")
-    area2 = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True))
-    if abs(area2) < 1e-6:
-        raise ValueError(f"{what} has no area (points are collinear or repeated)")
-    return points
+Mask = Annotated[list[Point], AfterValidator(lambda points: check_polygon(points, "mask"))]
 
 
 class Zone(StrictModel):
@@ -102,7 +98,7 @@ class Zone(StrictModel):
     @field_validator("polygon")
     @classmethod
     def _polygon(cls, value: list[Point]) -> list[Point]:
-        return _check_polygon(value, "polygon")
+        return check_polygon(value, "polygon")
 
     @field_validator("categories")
     @classmethod
@@ -149,27 +145,19 @@ class Camera(StrictModel):
     device: Device | None = Field(default=None, description="the device and channel it is (pushed events)")
     ftp: FtpUpload | None = Field(default=None, description="the FTP login it uploads pictures with")
     zones: list[Zone] = Field(default_factory=list)
-    masks: list[list[Point]] = Field(default_factory=list, description="Regions ignored entirely.")
+    masks: list[Mask] = Field(default_factory=list, description="Regions ignored entirely.")
     calibration: GroundCalibration | None = Field(default=None, description="Ground homography (clear width).")
     min_clear_width_m: float = Field(default=4.0, gt=0, le=50, description="Fire-lane clear width below: major.")
     static_objects: bool = Field(
         default=True, description="Also find unknown objects left in the zones (background model), not only YOLO's."
     )
 
-    @field_validator("masks")
-    @classmethod
-    def _masks(cls, value: list[list[Point]]) -> list[list[Point]]:
-        return [_check_polygon(mask, "mask") for mask in value]
-
     @model_validator(mode="after")
     def _source_settings(self) -> Camera:
-        for pulled in ("rtsp", "snapshot", "dahua"):
-            if self.source == pulled and getattr(self, pulled) is None:
-                article = "an" if pulled == "rtsp" else "a"  # "an R-T-S-P section"
-                raise ValueError(f"source {pulled!r} needs {article} {pulled!r} section with at least a url")
-        ids = [z.id for z in self.zones]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"zone ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
+        present = {s for s in ("rtsp", "snapshot", "dahua") if getattr(self, s) is not None}
+        missing = source_section_missing(self.source, present)
+        if missing:
+            raise ValueError(missing)
         return self
 
     def zone(self, zone_id: str) -> Zone | None:
@@ -203,36 +191,6 @@ class Site(StrictModel):
     escalation: EscalationConfig = Field(default_factory=EscalationConfig, description="See docs/delivery.md.")
     campaign: Campaign | None = Field(default=None, description="dates, phases and reports (docs/reports.md)")
 
-    @model_validator(mode="after")
-    def _references(self) -> Site:
-        agencies = {a.id: a for a in self.agencies}
-        _unique("agencies", [a.id for a in self.agencies])
-        _unique("compounds", [c.id for c in self.compounds])
-        _unique("cameras", [c.id for c in self.cameras])
-        for compound in self.compounds:
-            for field_name, kind in (
-                ("property_company", AgencyKind.property_company),
-                ("police_station", AgencyKind.police_station),
-                ("township", AgencyKind.township),
-            ):
-                ref = getattr(compound, field_name)
-                if ref is None:
-                    continue
-                if ref not in agencies:
-                    raise ValueError(f"compound {compound.id!r}: {field_name} {ref!r} is not a known agency")
-                if agencies[ref].kind != kind:
-                    raise ValueError(f"compound {compound.id!r}: {field_name} {ref!r} is a {agencies[ref].kind}")
-        compound_ids = {c.id for c in self.compounds}
-        for camera in self.cameras:
-            if camera.compound not in compound_ids:
-                raise ValueError(f"camera {camera.id!r}: compound {camera.compound!r} is not defined")
-        _unique("cameras' devices", [_device_key(c.device) for c in self.cameras if c.device])
-        _unique("cameras' FTP usernames", [c.ftp.username for c in self.cameras if c.ftp])
-        for agency_id in (self.campaign.recipients.county or ()) if self.campaign else ():
-            if agency_id not in agencies:
-                raise ValueError(f"campaign.recipients.county: {agency_id!r} is not a known agency")
-        return self
-
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -261,47 +219,25 @@ class Site(StrictModel):
         return self.duties.get(hazard_kind) or DEFAULT_DUTIES[hazard_kind]
 
 
-def _device_key(device: Device) -> str:
-    return f"{device.vendor}/{device.mac or device.serial or device.address}/channel {device.channel}"
-
-
-def _unique(what: str, ids: list[str]) -> None:
-    repeated = sorted({i for i in ids if ids.count(i) > 1})
-    if repeated:
-        raise ValueError(f"{what}: ids repeat: {repeated}")
-
-
-class SiteConfigError(ValueError):
-    """A site file that cannot be used; the message lists every problem with its path."""
-
-
-def _format_location(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in {"function-after", "function-before"} or "[" in str(part):
-            continue
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(site)"
-
-
 def parse_site(data: object, origin: str = "site file") -> Site:
-    """Validate already-loaded YAML/JSON data into a Site."""
+    """Validate already-loaded YAML/JSON data into a Site; SiteConfigError listing every problem otherwise.
+
+    Field errors and cross-reference problems are gathered in one pass each and reported together, so a
+    site whose fields are all valid but whose references are not is refused here, not by a model validator.
+    """
     try:
-        return Site.model_validate(data)
+        site: Site | None = Site.model_validate(data)
+        located = []
     except ValidationError as exc:
-        lines = [f"{_format_location(e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise SiteConfigError(f"{origin} is invalid:\n  " + "\n  ".join(lines)) from None
+        site, located = None, validation_problems(exc)
+    located += reference_problems(data)
+    if located:
+        raise SiteConfigError.listing(origin, collect(located, data))
+    assert site is not None
+    return site
 
 
 def load_site(path: str | Path) -> Site:
+    """The site file at `path`, validated (SiteConfigError: not found, not YAML, a key twice, every problem)."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SiteConfigError(f"site file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise SiteConfigError(f"{path} is not valid YAML: {exc}") from None
-    return parse_site(data, origin=str(path))
+    return parse_site(read_site_yaml(path), origin=str(path))

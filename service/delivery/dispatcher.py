@@ -237,7 +237,8 @@ class Dispatcher:
         for hazard in session.scalars(query):
             claimed = heard[hazard.id]
             note = f"delivered to {claimed.agency_id} via {claimed.channel}"
-            self.writer.transition(session, hazard, HazardStatus.notified, "system:delivery", note)
+            params = {"agency": claimed.agency_id, "channel": claimed.channel}
+            self.writer.transition(session, hazard, HazardStatus.notified, "system:delivery", note, params)
 
     def backoff(self, attempts: int, retry_after: float | None = None) -> float:
         """Exponential with 'equal jitter': half the step fixed, half random; never sooner than Retry-After."""

@@ -145,7 +145,14 @@ class EscalationScheduler:
                     )
                     existing.add(agency_id)
             session.flush()
-            self.writer.record(session, hazard, "escalated", ACTOR, _note(stage, due_at, level, agencies))
+            params = {
+                "stage": stage,
+                "due_at": due_at.isoformat(),
+                "level": level,
+                "agencies": [a for a, _ in agencies],
+            }
+            note = _note(stage, due_at.astimezone(site.zone), level, agencies)
+            self.writer.record(session, hazard, "escalated", ACTOR, note, params=params)
             results.append(Escalated(hazard_id, stage, level, tuple(a for a, _ in agencies)))
         return results
 
@@ -162,4 +169,4 @@ def _note(stage: str, due_at: datetime, level: int, agencies: list[tuple[str, st
     who = ", ".join(f"{agency} ({kind})" for agency, kind in agencies) or "nobody configured"
     if stage == "major":
         return f"confirmed as major: escalated for formal supervision to step {level}: {who}"
-    return f"{stage} deadline {due_at:%Y-%m-%d %H:%M} UTC missed: escalated to step {level}: {who}"
+    return f"{stage} deadline {due_at:%Y-%m-%d %H:%M %z} missed: escalated to step {level}: {who}"

@@ -7,6 +7,8 @@ when the event happened, not as it is when the dispatcher finally gets through.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +55,9 @@ def build_event(session: Session, hazard: m.HazardEvent, entry: m.HazardHistory,
         "occurred_at": _iso(entry.at),
         "actor": entry.actor,
         "note": entry.note,
+        "params": entry.params,
+        "captured_at": _iso(entry.captured_at),
+        "time_zone": site.timezone,  # the site's clock: every time in the human renderings is in it
         "from_status": entry.from_status,
         "to_status": entry.to_status,
         "hazard": {
@@ -122,6 +127,7 @@ def facts(event: dict) -> list[tuple[str, str]]:
     hazard = event["hazard"]
     zone = hazard["zone"]
     compound = hazard["compound"]
+    _human = partial(_local, zone=ZoneInfo(event.get("time_zone") or "UTC"))
     rows = [
         ("Event", f"{TITLES.get(event['event'], event['event'])} ({event['event']})"),
         ("Compound", f"{compound['name']} {compound['address']}".strip() or compound["id"]),
@@ -142,10 +148,13 @@ def facts(event: dict) -> list[tuple[str, str]]:
     return rows
 
 
-def _human(value: str | None) -> str:
+def _local(value: str | None, zone: ZoneInfo) -> str:
+    """An instant of the event in the site's time, with its offset (as the pages show it)."""
     if not value:
         return "-"
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M:%S UTC")
+    local = datetime.fromisoformat(value).astimezone(zone)
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
 
 
 def _evidence_url(event: dict) -> str | None:

@@ -82,7 +82,7 @@ class HazardChange:
     first_seen_at: datetime
     at: datetime
     first_frame_id: str | None
-    reason: str = ""
+    reason: str = ""  # why a hazard cleared: "gone" (not seen) or "left_zone" (seen outside)
 
 
 @dataclass
@@ -170,9 +170,7 @@ class HazardEngine:
                 and (captured_at - track.last_seen).total_seconds() >= self.tuning.clear_after_s
             )
             if gone:
-                changes += [
-                    self._change(ChangeKind.cleared, track, z, captured_at, "object gone") for z in track.open_hazards
-                ]
+                changes += [self._change(ChangeKind.cleared, track, z, captured_at, "gone") for z in track.open_hazards]
             else:
                 survivors.append(track)
         state.tracks = survivors
@@ -212,7 +210,7 @@ class HazardEngine:
         for zone_id in list(track.zone_since):
             if zone_id not in inside:
                 if zone_id in track.open_hazards:
-                    changes.append(self._change(ChangeKind.cleared, track, zone_id, at, "object left the zone"))
+                    changes.append(self._change(ChangeKind.cleared, track, zone_id, at, "left_zone"))
                     track.open_hazards.remove(zone_id)
                 del track.zone_since[zone_id]
                 track.zone_first_frame.pop(zone_id, None)

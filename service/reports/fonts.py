@@ -1,8 +1,8 @@
-"""The CJK font the reports' charts and PDF are drawn with, found among the installed fonts.
+"""The CJK font the reports' charts and PDF are drawn with (found by service/config/fonts.py).
 
 Why a module: the default fonts (DejaVu, Helvetica) have no Chinese glyphs, so without this every label would
-come out as empty boxes; the font must be installed on the machine (Debian: fonts-wqy-microhei), never
-downloaded at run time, and a missing one must say how to install it instead of drawing boxes.
+come out as empty boxes; a missing font says how to install it instead of drawing boxes. The finder is shared
+with the evidence pictures (service/vision/drawing.py); this adds what matplotlib needs.
 Nothing here changes matplotlib's global rcParams: the charts pass the font to each text they draw.
 """
 
@@ -15,29 +15,19 @@ from pathlib import Path
 from matplotlib import font_manager
 from matplotlib.font_manager import FontProperties
 
-FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC")
-INSTALL_HINT = "install fonts-wqy-microhei (apt-get install fonts-wqy-microhei)"
+from service.config.fonts import FAMILIES, INSTALL_HINT, CjkFontMissingError, find_cjk_font
+
+__all__ = ["FAMILIES", "INSTALL_HINT", "ReportFontMissingError", "chart_font", "cjk_font_path"]
+
+ReportFontMissingError = CjkFontMissingError  # the reports' name for it
 
 _added = threading.Lock()
-
-
-class ReportFontMissingError(RuntimeError):
-    """No CJK font is installed, so the report cannot show Chinese text."""
 
 
 @lru_cache(maxsize=1)
 def cjk_font_path() -> Path:
     """The file of the first installed family of FAMILIES (a .ttc or .ttf/.otf)."""
-    for family in FAMILIES:
-        try:
-            found = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
-        except ValueError:
-            continue
-        path = Path(found)
-        if path.is_file():
-            return path
-    looked = ", ".join(FAMILIES)
-    raise ReportFontMissingError(f"no CJK font found for the reports (looked for {looked}): {INSTALL_HINT}")
+    return find_cjk_font(FAMILIES, "the reports")
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ operator actions, `apply_site` and `close` take the locks themselves, so they ne
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -158,9 +159,12 @@ class StaticScenes:
         return written
 
     # --- operator actions ----------------------------------------------------------------------------
-    def clear_reference(self, camera_id: str) -> bool:
-        """The latest picture shows the scene clear. False when the camera has no model or no frame yet."""
+    def clear_reference(self, camera_id: str, check: Callable[[], None] | None = None) -> bool:
+        """The latest picture shows the scene clear. False when the camera has no model or no frame yet.
+        `check` runs under the camera's lock (no frame meanwhile) and may raise to refuse."""
         with self.locks.one(camera_id):
+            if check is not None:
+                check()
             scene = self.scenes.get(camera_id)
             if scene is None or not scene.detector.adopt_last_as_reference():
                 return False
@@ -168,9 +172,11 @@ class StaticScenes:
             self._save_now(scene)
             return True
 
-    def confirm_zone_clear(self, camera_id: str, zone_id: str) -> bool:
+    def confirm_zone_clear(self, camera_id: str, zone_id: str, check: Callable[[], None] | None = None) -> bool:
         """A zone was confirmed clear (by a person, or by the camera when its last hazard there cleared)."""
         with self.locks.one(camera_id):
+            if check is not None:
+                check()
             scene = self.scenes.get(camera_id)
             zone = scene.camera.zone(zone_id) if scene else None
             if scene is None or zone is None or scene.detector.reference is None:

@@ -1,4 +1,4 @@
-"""Tables for people (not machines): user accounts, their browser sessions, and the audit log.
+"""Tables for people (not machines): user accounts, their browser sessions, login limits and the audit log.
 
 API keys stay in service/store/models.py; these are separate because a person logs in with a password,
 gets locked out after repeated failures and holds a revocable server-side session.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.store.db import Base, utcnow
@@ -26,8 +26,6 @@ class User(Base):
     agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(default=None)
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -43,6 +41,26 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LoginLimit(Base):
+    """Failed sign-ins counted per attempted name (existing or not) and per client address.
+
+    In the database, not in memory, so every process serving one database sees the same counts. `subject` is
+    the SHA-256 of the case-folded name (what people type there is not kept) or the address itself. Rows idle
+    for a day are deleted (service/auth/login_limits.py), so the table stays small.
+    """
+
+    __tablename__ = "login_limits"
+    __table_args__ = (UniqueConstraint("scope", "subject", name="uq_login_limits_scope_subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope: Mapped[str] = mapped_column(String(8))  # "name" or "addr"
+    subject: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(default=None)
+    strikes: Mapped[int] = mapped_column(Integer, default=0)  # locks so far: the address back-off doubles
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class AuditEntry(Base):

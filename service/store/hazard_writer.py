@@ -10,7 +10,7 @@ change. A writer without a sink (CLI tools, tests of the store) writes history a
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -43,6 +43,9 @@ class Grade:
 
     def note(self) -> str:
         return f"clear width {self.clear_width_m:.2f} m (minimum {self.minimum_m:.1f} m)"
+
+    def params(self) -> dict:
+        return {"clear_width_m": round(self.clear_width_m, 2), "minimum_m": self.minimum_m}
 
 
 @dataclass(frozen=True)
@@ -85,10 +88,21 @@ class HazardWriter:
         note: str = "",
         from_status: str | None = None,
         to_status: str | None = None,
+        params: dict | None = None,
+        captured_at: datetime | None = None,
     ) -> m.HazardHistory:
-        """One history row, handed to the sink in this transaction."""
+        """One history row, handed to the sink in this transaction. `note` is what a person wrote (or the
+        machine's English, for logs and old rows); `params` are the values the pages render in the reader's
+        language (service/web/history.py); `captured_at` is the frame's capture time when the event is about one."""
         entry = m.HazardHistory(
-            hazard=hazard, action=action, actor=actor, note=note, from_status=from_status, to_status=to_status
+            hazard=hazard,
+            action=action,
+            actor=actor,
+            note=note,
+            from_status=from_status,
+            to_status=to_status,
+            params=params,
+            captured_at=captured_at,
         )
         session.add(entry)
         session.flush()
@@ -97,7 +111,14 @@ class HazardWriter:
         return entry
 
     def transition(
-        self, session: Session, hazard: m.HazardEvent, to_status: str, actor: str, note: str = ""
+        self,
+        session: Session,
+        hazard: m.HazardEvent,
+        to_status: str,
+        actor: str,
+        note: str = "",
+        params: dict | None = None,
+        captured_at: datetime | None = None,
     ) -> m.HazardHistory:
         """Move a hazard to `to_status` or raise IllegalTransitionError, recording who did it."""
         target = check_transition(hazard.id, hazard.status, to_status)
@@ -107,7 +128,7 @@ class HazardWriter:
             hazard.closed_at = utcnow()
         if target == HazardStatus.dismissed:
             hazard.dismiss_reason = note
-        return self.record(session, hazard, target.value, actor, note, from_status, target.value)
+        return self.record(session, hazard, target.value, actor, note, from_status, target.value, params, captured_at)
 
     # --- opening, seeing again, clearing ------------------------------------------------------------------
     def open(
@@ -116,11 +137,13 @@ class HazardWriter:
         new: NewHazard,
         assignment: Assignment,
         note: str,
-        pictures: dict[str, bytes] | None = None,
+        pictures: dict[str, bytes] | Callable[[m.HazardEvent], dict[str, bytes]] | None = None,
         grade: Grade | None = None,
+        params: dict | None = None,
     ) -> m.HazardEvent:
         """The hazard row with its grade, answering unit and deadlines; recipients, evidence files
-        (kind -> bytes) and the "opened" entry."""
+        (kind -> bytes) and the "opened" entry (`params` describe it for the pages; a camera's carries the
+        capture time of the frame that opened it)."""
         hazard = m.HazardEvent(
             engine_key=new.engine_key,
             kind=new.kind,
@@ -148,6 +171,8 @@ class HazardWriter:
         self._grade(hazard, grade)
         session.add(hazard)
         session.flush()
+        if callable(pictures):  # drawn now that the hazard has its number (the evidence caption shows it)
+            pictures = pictures(hazard)
         for kind, data in (pictures or {}).items():
             self.add_evidence(session, hazard, kind, data, frame_id=new.latest_frame_id)
         for recipient in assignment.recipients:
@@ -162,9 +187,10 @@ class HazardWriter:
         session.flush()
         if new.status == HazardStatus.pending_review:
             # Not announced yet: only an accepted report becomes an "opened" hazard that is delivered.
-            self.record(session, hazard, "reported", new.found_by, note, None, new.status)
+            self.record(session, hazard, "reported", new.found_by, note, None, new.status, params)
         else:
-            self.record(session, hazard, "opened", new.found_by, note, None, new.status)
+            captured = new.opened_at if new.source == "camera" else None
+            self.record(session, hazard, "opened", new.found_by, note, None, new.status, params, captured)
         return hazard
 
     def accept(self, session: Session, hazard: m.HazardEvent, actor: str, note: str = "") -> m.HazardHistory:
@@ -191,15 +217,26 @@ class HazardWriter:
         before = hazard.severity
         self._grade(hazard, grade)
         if grade is not None and hazard.severity != before:
-            self.record(session, hazard, "severity", "system", f"{before} -> {hazard.severity}: {grade.note()}")
+            note = f"{before} -> {hazard.severity}: {grade.note()}"
+            params = {"from": before, "to": hazard.severity} | grade.params()
+            self.record(session, hazard, "severity", "system", note, params=params, captured_at=at)
 
-    def clear(self, session: Session, hazard: m.HazardEvent, reason: str, frame_id: str | None = None) -> None:
+    def clear(
+        self,
+        session: Session,
+        hazard: m.HazardEvent,
+        reason: str,
+        frame_id: str | None = None,
+        captured_at: datetime | None = None,
+        why: str = "",
+    ) -> None:
         """The object left by itself. `frame_id` shows the zone clear ("verified by camera"); a hazard already
-        rectified keeps its status and gains that proof."""
+        rectified keeps its status and gains that proof. `why` is the reason's code for the pages."""
         if frame_id is not None:
             hazard.cleared_frame_id = frame_id
         if hazard.status in ACTIVE:
-            self.transition(session, hazard, HazardStatus.cleared, "system", reason)
+            params = {"why": why} if why else None
+            self.transition(session, hazard, HazardStatus.cleared, "system", reason, params, captured_at)
 
     @staticmethod
     def _grade(hazard: m.HazardEvent, grade: Grade | None) -> None:
@@ -221,7 +258,12 @@ class HazardWriter:
         if severity is not None:
             hazard.severity = severity
         return self.record(
-            session, hazard, "confirmed", actor, f"severity {hazard.severity}" + (f": {note}" if note else "")
+            session,
+            hazard,
+            "confirmed",
+            actor,
+            f"severity {hazard.severity}" + (f": {note}" if note else ""),
+            params={"severity": hazard.severity, "text": note},
         )
 
     # --- evidence --------------------------------------------------------------------------------------
@@ -259,7 +301,7 @@ class HazardWriter:
                 size_bytes=stored.size_bytes,
             )
         )
-        self.record(session, hazard, "after_photo", actor, kind)
+        self.record(session, hazard, "after_photo", actor, kind, params={"photo": kind})
         return kind
 
 

@@ -150,7 +150,9 @@ class HazardHistory(Base):
     action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16), default=None)
     to_status: Mapped[str | None] = mapped_column(String(16), default=None)
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # free text a person wrote (or a machine's English)
+    params: Mapped[dict | None] = mapped_column(JSON, default=None)  # the action's values, rendered translated
+    captured_at: Mapped[datetime | None] = mapped_column(default=None)  # the frame's capture time, when about one
     hazard: Mapped[HazardEvent] = relationship(back_populates="history")
 
 

@@ -1,7 +1,8 @@
 """The hazard list query shared by the API and the review queue: filters, scope, keyset pages, counts.
 
 Pages are keyset on id (`id < cursor` newest first, `id > cursor` oldest first), so page 2,000 costs the
-same as page 1 at 100,000 hazards; `bench/review_queue.py` measures it.
+same as page 1 at 100,000 hazards; `bench/review_queue.py` measures it. "Most urgent first" (`due`) is keyset
+on (running deadline, id): the deadline a hazard is held to now (acknowledge until acknowledged, then rectify).
 """
 
 from __future__ import annotations
@@ -12,15 +13,34 @@ from datetime import datetime
 from typing import Literal
 
 import numpy as np
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from service.store import models as m
-from service.store.lifecycle import ACTIVE
+from service.store.db import UTCDateTime
+from service.store.delivery_models import HazardEscalation
+from service.store.instants import LATEST
+from service.store.lifecycle import ACTIVE, HazardStatus
 from service.store.scope import Viewer, scope_hazards
 from service.vision.geometry import iou_matrix
 
-Order = Literal["newest", "oldest"]
+Order = Literal["newest", "oldest", "due"]
+_Walk = Literal["newest", "oldest", "due", "due_back"]  # due_back: "due" walked backwards (previous page)
+UNACKNOWLEDGED = (HazardStatus.open.value, HazardStatus.notified.value)
+
+
+def running_due() -> ColumnElement:
+    """The deadline a hazard is held to now; closed hazards sort last (the far future)."""
+    due = case(
+        (m.HazardEvent.status.in_(UNACKNOWLEDGED), m.HazardEvent.acknowledge_due_at),
+        (m.HazardEvent.status.in_(ACTIVE), m.HazardEvent.rectify_due_at),
+        else_=None,
+    )
+    return func.coalesce(due, literal(LATEST, UTCDateTime()))
+
+
+def escalated() -> ColumnElement:
+    return exists(select(HazardEscalation.id).where(HazardEscalation.hazard_id == m.HazardEvent.id))
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,9 @@ class HazardFilters:
     until: datetime | None = None
     source: str | None = None
     kind: str | None = None
+    severity: str | None = None
+    overdue_at: datetime | None = None  # only hazards whose running deadline passed before this instant
+    escalated: bool = False  # only hazards that climbed the escalation ladder
 
     def without_status(self) -> HazardFilters:
         return replace(self, status=None)
@@ -48,6 +71,7 @@ class HazardFilters:
             (m.HazardEvent.category, self.category),
             (m.HazardEvent.source, self.source),
             (m.HazardEvent.kind, self.kind),
+            (m.HazardEvent.severity, self.severity),
         ):
             if value:
                 query = query.where(column == value)
@@ -59,6 +83,10 @@ class HazardFilters:
             query = query.where(m.HazardEvent.opened_at >= self.since)
         if self.until:
             query = query.where(m.HazardEvent.opened_at < self.until)
+        if self.overdue_at:
+            query = query.where(m.HazardEvent.status.in_(ACTIVE), running_due() < self.overdue_at)
+        if self.escalated:
+            query = query.where(escalated())
         return query
 
 
@@ -72,19 +100,33 @@ def _base(session: Session, who: Viewer, filters: HazardFilters) -> Select:
     return filters.apply(scope_hazards(select(m.HazardEvent), session, who))
 
 
+def _walk(session: Session, query: Select, order: _Walk, cursor: int | None) -> Select:
+    """Order `query` and start it after the hazard `cursor` (keyset: no OFFSET)."""
+    hazard_id = m.HazardEvent.id
+    if order in ("newest", "oldest"):
+        if cursor is not None:
+            query = query.where(hazard_id < cursor if order == "newest" else hazard_id > cursor)
+        return query.order_by(hazard_id.desc() if order == "newest" else hazard_id.asc())
+    due = running_due()
+    forward = order == "due"
+    if cursor is not None:
+        at = session.scalar(select(due).where(hazard_id == cursor))
+        if at is not None:
+            after = due > at if forward else due < at
+            query = query.where(or_(after, and_(due == at, hazard_id > cursor if forward else hazard_id < cursor)))
+    return query.order_by(due.asc(), hazard_id.asc()) if forward else query.order_by(due.desc(), hazard_id.desc())
+
+
 def hazard_page(
     session: Session,
     who: Viewer,
     filters: HazardFilters,
-    order: Order = "newest",
+    order: _Walk = "newest",
     limit: int = 50,
     cursor: int | None = None,
 ) -> HazardPage:
     """One page of visible hazards after `cursor` in `order`; next_cursor is None on the last page."""
-    query = _base(session, who, filters)
-    if cursor is not None:
-        query = query.where(m.HazardEvent.id < cursor if order == "newest" else m.HazardEvent.id > cursor)
-    query = query.order_by(m.HazardEvent.id.desc() if order == "newest" else m.HazardEvent.id.asc())
+    query = _walk(session, _base(session, who, filters), order, cursor)
     rows = list(session.scalars(query.limit(limit + 1)))
     page = rows[:limit]
     _keep_sqlite_statistics(session)
@@ -110,19 +152,21 @@ def _keep_sqlite_statistics(session: Session) -> None:
     session.execute(text("PRAGMA optimize"))
 
 
+_REVERSE: dict[str, _Walk] = {"newest": "oldest", "oldest": "newest", "due": "due_back"}
+
+
 def previous_page(
     session: Session, who: Viewer, filters: HazardFilters, order: Order, limit: int, before: int
 ) -> list[m.HazardEvent]:
     """The page just before the one starting at id `before` (walk the other way, then flip)."""
-    reverse: Order = "oldest" if order == "newest" else "newest"
-    return list(reversed(hazard_page(session, who, filters, reverse, limit, before).items))
+    return list(reversed(hazard_page(session, who, filters, _REVERSE[order], limit, before).items))
 
 
 def neighbour(
     session: Session, who: Viewer, filters: HazardFilters, order: Order, hazard_id: int, step: Literal[1, -1]
 ) -> int | None:
     """The id after (step 1) or before (step -1) `hazard_id` in the queue, for next/previous navigation."""
-    direction: Order = order if step == 1 else ("oldest" if order == "newest" else "newest")
+    direction: _Walk = order if step == 1 else _REVERSE[order]
     page = hazard_page(session, who, filters, direction, 1, hazard_id)
     return page.items[0].id if page.items else None
 

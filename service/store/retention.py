@@ -187,7 +187,8 @@ def set_legal_hold(
     if hazard is None:
         raise LookupError(f"no hazard {hazard_id}")
     if changed:
-        writer.record(session, hazard, "legal_hold" if held else "legal_hold_released", actor, note)
+        action = "legal_hold" if held else "legal_hold_released"
+        writer.record(session, hazard, action, actor, note, params={"text": note})
     return bool(changed)
 
 
@@ -300,7 +301,9 @@ class RetentionJob:
         for hazard_id in sorted({hazard for hazard, _path in gone}):
             n = sum(1 for hazard, _path in gone if hazard == hazard_id)
             note = f"{n} evidence file(s) deleted: closed more than {self.policy.closed_evidence_days:g} days"
-            self.writer.record(session, session.get(m.HazardEvent, hazard_id), "evidence_expired", ACTOR, note)
+            params = {"files": n, "days": self.policy.closed_evidence_days}
+            hazard = session.get(m.HazardEvent, hazard_id)
+            self.writer.record(session, hazard, "evidence_expired", ACTOR, note, params=params)
         return batch
 
     def _frames_batch(self, session: Session, limit: int, camera: str, cutoff: datetime, newest: list[str]) -> Tally:

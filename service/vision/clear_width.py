@@ -19,7 +19,7 @@ Sections within `end_margin_m` of the lane ends are skipped (hand-drawn ends are
 
 This one module is everything about clear width: the geometry, what a hazard's lane measures (`lane_clear_width`:
 calibrated camera, fire-lane zone, every non-person object the engine placed there, a footprint depth by
-category) and how it is drawn on evidence (`draw_clear_width`, OpenCV's Hershey font: nothing fetched).
+category) and how it is drawn on evidence (`draw_clear_width`, labelled in the style of vision/drawing.py).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from shapely.ops import unary_union
 
 from service.config.calibration import GroundCalibration
 from service.config.site import Camera, Zone, ZoneType
+from service.vision.drawing import label_size, put_label
 from service.vision.geometry import to_pixels
 from service.vision.types import Detections
 
@@ -257,23 +258,11 @@ def draw_clear_width(
         q1, q2 = (p - tick).round().astype(int), (p + tick).round().astype(int)
         cv2.line(image, (int(q1[0]), int(q1[1])), (int(q2[0]), int(q2[1])), colour, thickness, cv2.LINE_AA)
     verdict = "<" if result.width_m < minimum_m else ">="
-    text = f"clear {result.width_m:.2f} m {verdict} {minimum_m:.1f} m"
-    font_scale = 0.7 * scale
-    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, max(1, thickness - 1))
+    text = f"{result.width_m:.2f} m {verdict} {minimum_m:.1f} m"  # numbers and units: read in any language
+    label_w, label_h = label_size(text, (width, height))
     mid = (p1 + p2) / 2
-    x = int(np.clip(mid[0] - tw / 2, 0, max(0, width - tw - 4)))
-    above = min(p1[1], p2[1]) - abs(tick[1]) - 6 * scale  # label clear of the line and its ticks
-    below = max(p1[1], p2[1]) + abs(tick[1]) + th + base + 6 * scale
-    y = int(above if above - th - base - 2 >= 0 else min(below, height - 2))
-    cv2.rectangle(image, (x, y - th - base - 2), (x + tw + 4, y + 2), colour, -1)
-    cv2.putText(
-        image,
-        text,
-        (x + 2, y - base + 1),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        font_scale,
-        (255, 255, 255),
-        max(1, thickness - 1),
-        cv2.LINE_AA,
-    )
+    x = int(np.clip(mid[0] - label_w / 2, 0, max(0, width - label_w)))
+    above = min(p1[1], p2[1]) - abs(tick[1]) - 6 * scale - label_h  # clear of the line and its ticks
+    below = max(p1[1], p2[1]) + abs(tick[1]) + 6 * scale
+    put_label(image, text, (x, int(above if above >= 0 else below)), colour)
     return image

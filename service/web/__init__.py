@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 def install(app: FastAPI) -> None:
     from service.web.config import WebSettings
     from service.web.pages import STATIC_DIR, install_error_handlers
-    from service.web.routes import audit, auth, cameras, campaign, hazard, inspect, media, queue, report
+    from service.web.routes import accounts, audit, auth, cameras, campaign, hazard, inspect, media, queue, report
     from service.web.security import SessionMiddleware
 
     app.state.web_settings = WebSettings()
@@ -23,5 +23,6 @@ def install(app: FastAPI) -> None:
     app.include_router(inspect.router)  # inspections on site (phone page)
     app.include_router(campaign.router)  # the county dashboard and the campaign reports
     app.include_router(report.public)  # residents' report form and tracking (public, no login)
+    app.include_router(accounts.router)  # admins: people and API keys
     app.mount("/web/static", StaticFiles(directory=STATIC_DIR), name="web-static")
     install_error_handlers(app)

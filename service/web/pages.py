@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -17,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from service.auth.sessions import ActiveSession
 from service.auth.users import UserPrincipal
 from service.web.config import LANGUAGES, WebSettings
+from service.web.history import HistoryWords, Names
 from service.web.i18n import catalogue, language_of, translator
 from service.web.security import PAGE_HEADERS, CsrfError, check_csrf
 
@@ -73,10 +75,18 @@ def known_code(value: str | None, allowed: tuple[str, ...]) -> str:
     return value if value in allowed else ""
 
 
-def format_time(value: datetime | None, web: WebSettings, seconds: bool = False) -> str:
+def site_zone(request: Request) -> ZoneInfo:
+    """The one clock of every page: the site file's time zone (the same the reports and evidence use)."""
+    return request.app.state.runtime.sites.current().zone
+
+
+def format_time(value: datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:
+    """Site time with its UTC offset, e.g. `2026-12-02 10:15 +08:00`: a reader never has to guess the zone."""
     if value is None:
         return ""
-    return value.astimezone(web.zone).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    local = value.astimezone(zone)
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {offset[:3]}:{offset[3:]}"
 
 
 def format_duration(seconds: float, t: object) -> str:
@@ -91,8 +101,16 @@ def format_duration(seconds: float, t: object) -> str:
     return t("duration.dh", d=hours // 24, h=hours % 24)  # type: ignore[operator]
 
 
+def history_words(request: Request, names: Names) -> HistoryWords:
+    """What a hazard's history needs to be read in this reader's language and the site's clock."""
+    lang = language_of(request, web_settings(request))
+    zone, t = site_zone(request), translator(lang)
+    return HistoryWords(lang, t, names, lambda v, s=False: format_time(v, zone, s), lambda s: format_duration(s, t))
+
+
 def render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
     web = web_settings(request)
+    zone = site_zone(request)
     lang = language_of(request, web)
     t = translator(lang)
     active: ActiveSession | None = getattr(request.state, "web_session", None)
@@ -106,9 +124,9 @@ def render(request: Request, template: str, status: int = 200, **context: object
         "csrf": active.csrf_token if active else "",
         "here": quote(here, safe="/"),
         "asset_version": ASSET_VERSION,
-        "when": lambda value, seconds=False: format_time(value, web, seconds),
+        "when": lambda value, seconds=False: format_time(value, zone, seconds),
         "duration": lambda seconds: format_duration(seconds, t),
-        "tz": web.timezone,
+        "tz": zone.key,
         "nav": "",
     }
     html = _env.get_template(template).render(base | context)
@@ -135,5 +153,5 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CsrfError)
     async def _csrf(request: Request, _: CsrfError) -> HTMLResponse | JSONResponse:
         if request.headers.get("x-csrf-token") is not None or "json" in request.headers.get("accept", ""):
-            return JSONResponse({"detail": "CSRF token missing or wrong"}, 403)
+            return JSONResponse({"detail": {"reason": "csrf", "message": "CSRF token missing or wrong"}}, 403)
         return render(request, "error.html", status=403, code=403, key="error.csrf", detail="")

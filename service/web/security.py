@@ -84,7 +84,8 @@ class SessionMiddleware:
                     and not scope["path"].startswith("/web/")
                     and not csrf_matches(active.csrf_token, headers.get("x-csrf-token"))
                 ):
-                    refusal = JSONResponse({"detail": "CSRF token missing or wrong: send X-CSRF-Token"}, 403)
+                    message = "CSRF token missing or wrong: send X-CSRF-Token"
+                    refusal = JSONResponse({"detail": {"reason": "csrf", "message": message}}, 403)
                     await refusal(scope, receive, send)
                     return
         await self.app(scope, receive, send)

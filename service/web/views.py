@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,16 +18,32 @@ from sqlalchemy.orm import Session
 from service.config.duties import HazardKind, HazardSource
 from service.config.site import Site
 from service.store import models as m
-from service.store.delivery_models import Delivery
+from service.store.db import utcnow
+from service.store.delivery_models import Delivery, HazardEscalation
 from service.store.instants import bounded
 from service.store.lifecycle import ACTIVE, HazardStatus
 from service.store.queries import HazardFilters
-from service.web.config import WebSettings
 
 STATUSES = tuple(status.value for status in HazardStatus)
 KINDS = tuple(kind.value for kind in HazardKind)
 SOURCES = tuple(source.value for source in HazardSource)
-FILTER_KEYS = ("compound", "camera", "zone_type", "category", "kind", "source", "status", "from", "to", "order")
+FILTER_KEYS = (
+    "compound",
+    "camera",
+    "zone_type",
+    "category",
+    "kind",
+    "source",
+    "severity",
+    "attention",
+    "status",
+    "from",
+    "to",
+    "order",
+)
+SEVERITIES = ("minor", "major", "critical")
+ATTENTION = ("overdue", "escalated")  # what needs someone's attention first
+ORDERS = ("newest", "oldest", "due")
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,7 @@ class QueueState:
     """The queue as a reviewer set it up: filters, order, and the raw values to put back in the form."""
 
     filters: HazardFilters
-    order: Literal["newest", "oldest"]
+    order: Literal["newest", "oldest", "due"]
     values: dict[str, str]
 
     def query(self, **extra: object) -> str:
@@ -42,15 +59,15 @@ class QueueState:
         return urlencode(params)
 
 
-def _day(value: str | None, web: WebSettings) -> datetime | None:
-    """A day of the filter form, local; dropped when unreadable or outside what the store holds."""
+def _day(value: str | None, zone: ZoneInfo) -> datetime | None:
+    """A day of the filter form, in site time; dropped when unreadable or outside what the store holds."""
     try:
-        return bounded(datetime.combine(date.fromisoformat(value), time()), web.zone) if value else None
+        return bounded(datetime.combine(date.fromisoformat(value), time()), zone) if value else None
     except ValueError:
         return None
 
 
-def queue_state(params: dict[str, str], web: WebSettings) -> QueueState:
+def queue_state(params: dict[str, str], zone: ZoneInfo, now: datetime | None = None) -> QueueState:
     """Parse the queue's query parameters; unknown values are dropped rather than failing the page."""
     values = {k: params.get(k, "").strip()[:64] for k in FILTER_KEYS}
     if "status" not in params:
@@ -58,9 +75,10 @@ def queue_state(params: dict[str, str], web: WebSettings) -> QueueState:
     status = values["status"]
     if status not in (*STATUSES, "active", "all"):
         status = values["status"] = "active"
-    order: Literal["newest", "oldest"] = "oldest" if values["order"] == "oldest" else "newest"
+    order: Literal["newest", "oldest", "due"] = values["order"] if values["order"] in ORDERS else "newest"  # type: ignore[assignment]
     values["order"] = order
-    since, until = _day(values["from"], web), _day(values["to"], web)
+    attention = values["attention"] if values["attention"] in ATTENTION else ""
+    since, until = _day(values["from"], zone), _day(values["to"], zone)
     filters = HazardFilters(
         compound=values["compound"] or None,
         camera=values["camera"] or None,
@@ -71,6 +89,9 @@ def queue_state(params: dict[str, str], web: WebSettings) -> QueueState:
         status=None if status == "all" else status,
         since=since,
         until=until + timedelta(days=1) if until else None,
+        severity=values["severity"] if values["severity"] in SEVERITIES else None,
+        overdue_at=(now or utcnow()) if attention == "overdue" else None,
+        escalated=attention == "escalated",
     )
     return QueueState(filters, order, values)
 
@@ -112,8 +133,24 @@ def deadline(hazard: m.HazardEvent, now: datetime) -> dict | None:
 
 
 def duration_s(hazard: m.HazardEvent) -> float:
+    """How long the object has been seen (first to last sighting)."""
     end = hazard.closed_at or hazard.last_seen_at
     return max(0.0, (end - hazard.first_seen_at).total_seconds())
+
+
+def open_for_s(hazard: m.HazardEvent, now: datetime) -> float:
+    """How long the hazard has been open: what a duty officer measures against its deadline."""
+    return max(0.0, ((hazard.closed_at or now) - hazard.opened_at).total_seconds())
+
+
+def escalated_to(session: Session, hazard_ids: list[int]) -> dict[int, dict]:
+    """Per hazard, its highest escalation step and the agencies it reached."""
+    if not hazard_ids:
+        return {}
+    rows = session.scalars(
+        select(HazardEscalation).where(HazardEscalation.hazard_id.in_(hazard_ids)).order_by(HazardEscalation.level)
+    )
+    return {row.hazard_id: {"level": row.level, "agencies": list(row.agency_ids)} for row in rows}
 
 
 def deliveries(session: Session, hazard_id: int) -> dict[str, list[dict]]:

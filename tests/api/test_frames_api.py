@@ -42,7 +42,7 @@ def test_health_needs_no_key_but_everything_else_does(harness: Harness) -> None:
         response = method(path, content=body) if path == URL else method(path)
         assert response.status_code == 401, path
     bad = harness.client.get("/api/v1/hazards", headers={"Authorization": "Bearer cw_nope_nope"})
-    assert bad.status_code == 401 and "invalid" in bad.json()["detail"]
+    assert bad.status_code == 401 and bad.json()["detail"]["reason"] == "invalid_key"
 
 
 def test_gateway_pushes_raw_png_and_gets_detections(harness: Harness) -> None:
@@ -122,4 +122,4 @@ def test_full_queue_answers_429_with_retry_after(make_harness) -> None:
         codes = sorted(f.result().status_code for f in futures)
     assert 429 in codes and 201 in codes
     refused = next(f.result() for f in futures if f.result().status_code == 429)
-    assert refused.headers["Retry-After"] == "2"
+    assert refused.headers["Retry-After"] == "2" and refused.json()["detail"]["reason"] == "queue_full"

@@ -42,7 +42,8 @@ def test_errors_name_the_exact_path() -> None:
     def two_points(d):
         d["cameras"][2]["zones"][0]["polygon"] = [[0, 0], [1, 1]]
 
-    assert "cameras[2].zones[0].polygon: Value error, polygon needs at least 3 points" in broken(two_points)
+    message = "cameras[2].zones[0].polygon (camera huayuan-lane, zone fire-lane-central): polygon needs at least 3"
+    assert message in broken(two_points)
 
     def outside(d):
         d["cameras"][0]["zones"][1]["polygon"][0] = [1.5, 0.2]
@@ -57,17 +58,17 @@ def test_errors_name_the_exact_path() -> None:
     def unknown_field(d):
         d["cameras"][0]["colour"] = "red"
 
-    assert "cameras[0].colour: Extra inputs are not permitted" in broken(unknown_field)
+    assert "cameras[0].colour (camera lanting-gate): Extra inputs are not permitted" in broken(unknown_field)
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: d["cameras"][0].update(compound="nowhere"), "compound 'nowhere' is not defined"),
+        (lambda d: d["cameras"][0].update(compound="nowhere"), "'nowhere' is not a known compound (known: huayuan"),
         (lambda d: d["compounds"][0].update(police_station="pm-huayuan"), "is a property_company"),
         (lambda d: d["cameras"][0]["zones"][0].update(categories=["person"]), "never an obstruction"),
         (lambda d: d["cameras"][0].update(source="rtsp"), "needs an 'rtsp' section"),
-        (lambda d: d["cameras"].append(copy.deepcopy(d["cameras"][0])), "ids repeat"),
+        (lambda d: d["cameras"].append(copy.deepcopy(d["cameras"][0])), "'lanting-gate' repeats (first at cameras[0])"),
         (lambda d: d["cameras"][0]["zones"][0].update(dwell_seconds=-5), "greater than 0"),
         (lambda d: d["cameras"][0]["zones"][0].update(polygon=[[0, 0], [0.5, 0.5], [1, 1]]), "no area"),
     ],

@@ -55,7 +55,9 @@ def test_missed_acknowledge_deadline_escalates_once_and_is_delivered(make_env: M
     hazard = env.hazard(hazard_id)
     entry = hazard.history[-1]
     assert (entry.action, entry.actor) == ("escalated", "system:escalation")
-    assert "acknowledge deadline 2026-05-01 00:30 UTC missed: escalated to step 1: ps-chengguan" in entry.note
+    assert "acknowledge deadline 2026-05-01 08:30 +0800 missed: escalated to step 1: ps-chengguan" in entry.note
+    due = "2026-05-01T00:30:00+00:00"
+    assert entry.params == {"stage": "acknowledge", "due_at": due, "level": 1, "agencies": ["ps-chengguan"]}
     drain(env)
     assert events_by_agency(receiver) == {
         "pm-lanting": ["opened", "escalated"],

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from service.auth.login_limits import name_subject
 from service.auth.users import LOCK_AFTER_FAILURES
-from service.store.auth_models import AuditEntry, User, WebSession
+from service.store.auth_models import AuditEntry, LoginLimit, User, WebSession
 from service.store.db import utcnow
 from tests.api.conftest import Harness
 from tests.web.support import PASSWORD, csrf_of, login, login_form_token
@@ -75,8 +76,8 @@ def test_wrong_passwords_lock_the_account_and_are_audited(site: Harness) -> None
     with db(site).session() as session:
         actions = [a.action for a in session.scalars(select(AuditEntry).where(AuditEntry.object_id == "police"))]
         assert actions.count("login.failed") == LOCK_AFTER_FAILURES - 1 and "login.locked" in actions
-        user = session.scalars(select(User).where(User.username == "police")).one()
-        user.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
+        lock = session.scalars(select(LoginLimit).where(LoginLimit.subject == name_subject("police"))).one()
+        lock.locked_until = utcnow() - timedelta(seconds=1)  # the lock has run out
     assert attempt(site.client, "police", PASSWORD).status_code == 303
 
 
@@ -138,7 +139,7 @@ def test_clearway_users_create(site: Harness, monkeypatch: pytest.MonkeyPatch, c
         assert main(["users", "create", "--username", "x", "--role", "property", "--password-stdin"]) == 2
         assert main(["users", "demo"]) == 0
         demo = (site.settings.data_dir / "demo-users.env").read_text()
-        password = re.search(r"^pm-lanting=(\S+)", demo, re.M).group(1)
+        password = re.search(r"^PM_LANTING_PASSWORD=(\S+)", demo, re.M).group(1)
     finally:
         get_settings.cache_clear()
     assert csrf_of_login(site, "li.wei", "a-long-enough-password")

@@ -9,10 +9,11 @@ from service.auth.users import USER_ROLES
 from service.config.campaign import WEEKDAYS
 from service.config.site import ZoneType
 from service.web.config import LANGUAGES
+from service.web.history import LABELS
 from service.web.i18n import catalogue
 from service.web.pages import WEB_DIR
 from service.web.routes.hazard import ERRORS, PAGE_ACTIONS
-from service.web.views import STATUSES
+from service.web.views import ATTENTION, STATUSES
 
 TEMPLATES = WEB_DIR / "templates"
 
@@ -28,6 +29,10 @@ def used_keys() -> set[str]:
         keys |= set(re.findall(r'key="(error\.[a-z_]+)"', source))
     keys |= set(re.findall(r'(?<![\w.])t\("([a-z_.]+[a-z_])"', (WEB_DIR / "static" / "editor.js").read_text()))
     keys |= {f"status.{s}" for s in (*STATUSES, "active", "all")}
+    keys |= {f"filter.attention.{a}" for a in ATTENTION}
+    keys |= {f"due.{stage}_{state}" for stage in ("acknowledge", "rectify") for state in ("within", "overdue")}
+    keys |= {f"{LABELS['stage']}.{s}" for s in ("acknowledge", "rectify", "major")}
+    keys |= {f"{LABELS['why']}.{w}" for w in ("gone", "left_zone", "camera_back")}
     keys |= {f"zone.{z.value}" for z in ZoneType} | {f"reason.{r}" for r in DISMISS_REASONS}
     keys |= {f"category.{c}" for c in ("vehicle", "two_wheeler", "clutter")} | {f"role.{r}" for r in USER_ROLES}
     keys |= {f"done.{a}" for a in (*PAGE_ACTIONS, "photo")} | {f"lang.{code}" for code in LANGUAGES}

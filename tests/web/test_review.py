@@ -178,7 +178,7 @@ def test_rectified_with_an_after_photo_then_verified_clear_by_the_camera(site: H
     for i in range(3):  # the lane is empty for 90 s: the camera confirms it is clear
         push(site, 200 + i, 300 + 30 * (i + 1))
     page = site.client.get(f"/web/hazards/{hazard_id}").text
-    assert 'id="verified"' in page and "摄像头于 2026-05-01 16:06:30 确认已清除" in page
+    assert 'id="verified"' in page and "摄像头于 2026-05-01 16:06:30 +08:00 确认已清除" in page
     assert detail(site, hazard_id)["status"] == "rectified"  # kept; the camera adds its proof
 
 

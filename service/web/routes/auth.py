@@ -1,21 +1,26 @@
 """Log in, log out, language switch.
 
 The login form is protected by a double-submit token (a cookie and a form field that must match) because
-there is no session yet; everything after login uses the session's own CSRF token.
+there is no session yet; everything after login uses the session's own CSRF token. Failed sign-ins are limited
+per attempted name and per client address (service/auth/login_limits.py): both answer 429 with Retry-After.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from service.auth.audit import audit
+from service.auth.login_limits import retry_after_s
 from service.auth.sessions import MAX_LIFETIME, end_session, start_session
-from service.auth.users import LOCK_MINUTES, check_login
+from service.auth.users import check_login
 from service.deps import SessionDep
+from service.store.db import utcnow
 from service.web.config import LANGUAGES, WebSettings
 from service.web.pages import WebDep, csrf_guard, person, render, safe_next, web_settings
 from service.web.security import LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, csrf_matches, set_cookie
@@ -47,19 +52,25 @@ async def login(request: Request, session: SessionDep, web: WebDep):
         return _login_page(request, web, next_url, 403, "login.expired", username=username)
     ip = client_ip(request)
 
-    def attempt() -> tuple[str, str]:
-        result = check_login(session, username, password)
+    def attempt() -> tuple[str, str, datetime | None]:
+        result = check_login(session, username, password, ip)
+        if result.outcome == "throttled":  # refused unread: no audit row, or a flood would fill the log
+            return result.outcome, "", result.locked_until
         if result.outcome != "ok" or result.user is None:
             action = "login.locked" if result.outcome == "locked" else "login.failed"
             audit(session, None, action, "user", username, result.outcome, ip, actor=f"login:{username}")
-            return result.outcome, ""
+            return result.outcome, "", result.locked_until
         token, _csrf = start_session(session, result.user, ip)
         audit(session, None, "login", "user", username, "", ip, actor=f"{result.user.role}:{username}")
-        return "ok", token
+        return "ok", token, None
 
-    outcome, token = await run_in_threadpool(attempt)
-    if outcome == "locked":
-        return _login_page(request, web, next_url, 429, "login.locked", username=username, minutes=LOCK_MINUTES)
+    outcome, token, until = await run_in_threadpool(attempt)
+    if outcome in ("locked", "throttled") and until is not None:
+        wait = retry_after_s(until, utcnow())
+        key = "login.locked" if outcome == "locked" else "login.throttled"
+        page = _login_page(request, web, next_url, 429, key, username=username, minutes=math.ceil(wait / 60))
+        page.headers["Retry-After"] = str(wait)
+        return page
     if outcome != "ok":
         return _login_page(request, web, next_url, 401, "login.wrong", username=username)
     response = RedirectResponse(next_url, status_code=303)

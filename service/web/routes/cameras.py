@@ -1,31 +1,36 @@
-"""Cameras: health and compound overview, and the zone editor (save validates, persists, applies live)."""
+"""Cameras: health and compound overview, and the zone editor (save validates, persists, applies live), drawn
+over the camera's newest picture (`web/latest_view.py`); the latest view itself, scoped like evidence."""
 
 from __future__ import annotations
 
 import json
 import threading
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.actions.errors import ActionError, Forbidden, NotFound
+from service.actions.hazards import READERS
 from service.actions.scenes import OPERATORS as SCENE_OPERATORS
-from service.actions.scenes import scene_action, visible_camera
+from service.actions.scenes import SceneBlock, scene_action, scene_blocks, visible_camera
 from service.auth.audit import audit
+from service.auth.keys import Principal
 from service.auth.users import UserPrincipal
 from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, SiteConfigError, ZoneType
-from service.deps import RuntimeDep, SessionDep
+from service.deps import RuntimeDep, SessionDep, require
 from service.runtime import Runtime
 from service.store import models as m
 from service.store.lifecycle import ACTIVE
-from service.store.scope import visible_compound_ids
+from service.store.scope import can_see_compound, visible_compound_ids
 from service.store.site_overrides import StaleEditError, current_revision, save_override
+from service.web.config import WebSettings
 from service.web.counts import cached_counts
-from service.web.i18n import catalogue, language_of
-from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, known_code, render
+from service.web.i18n import catalogue, language_of, translator
+from service.web.latest_view import CameraView, best_view, page_views
+from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, format_time, known_code, render, site_zone
 from service.web.security import client_ip
 from service.web.status import camera_health, compound_counts
 
@@ -33,6 +38,7 @@ router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends
 EDITORS = ("property", "admin")
 _save_lock = threading.Lock()  # one save at a time: each builds on the site the previous one applied
 MAX_BODY = 256 * 1024
+SCENE_ERRORS = ("no_frame", "forbidden", "invalid", "object_in_zone", "active_hazard", "no_zones", "static_objects_off")
 
 
 @router.get("/cameras", response_class=HTMLResponse)
@@ -55,7 +61,9 @@ def cameras_page(
         cameras=cameras,
         health=health,
         counts=counts,
+        views=page_views(session, runtime.pipeline.latest, [c.id for c in cameras]),
         agencies={a.id: a.name for a in site.agencies},
+        silent={a.id for a in site.agencies if not a.channels},  # told nothing: said so, not left to guess
         editable=who.role in EDITORS,
         unknown_devices=runtime.unknown_devices.listed() if who.role == "admin" else [],  # installers' business
     )
@@ -68,12 +76,12 @@ def _visible_camera(session: Session, runtime: Runtime, who: UserPrincipal, came
         raise PageError(404, "error.not_found") from None
 
 
-def _editor_data(camera: Camera, frame: m.FrameRecord | None, revision: int, editable: bool) -> dict:
+def _editor_data(camera: Camera, view: CameraView | None, revision: int, editable: bool) -> dict:
     return {
         "camera": camera.id,
         "revision": revision,
         "editable": editable,
-        "frame": {"url": f"/web/frames/{frame.id}", "w": frame.width, "h": frame.height} if frame else None,
+        "frame": {"url": view.url, "w": view.width, "h": view.height} if view else None,
         "zones": [z.model_dump(mode="json") for z in camera.zones],
         "masks": [[list(p) for p in mask] for mask in camera.masks],
         "zone_types": [z.value for z in ZoneType],
@@ -85,23 +93,31 @@ def _editor_data(camera: Camera, frame: m.FrameRecord | None, revision: int, edi
     }
 
 
+def _block_text(block: SceneBlock, camera: Camera, request: Request, web: WebSettings) -> str:
+    """Why "learn the empty scene" is not offered now, in the page's language, with zone names."""
+    lang = language_of(request, web)
+    t, sep = translator(lang), "、" if lang == "zh" else ", "
+    zones = sep.join((z.name or z.id) if (z := camera.zone(zone_id)) else zone_id for zone_id in block.zones)
+    if block.reason == "object_in_zone":
+        what = sep.join(t(f"category.{c}") for c in block.categories)
+        time = format_time(block.frame_at, site_zone(request), True)
+        return t("scene.blocked.object_in_zone", what=what, zones=zones, time=time)
+    return t("scene.blocked.active_hazard", zones=zones)
+
+
 @router.get("/cameras/{camera_id}", response_class=HTMLResponse)
 def editor_page(
     camera_id: str, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
     camera = _visible_camera(session, runtime, who, camera_id)
-    frame = session.scalars(
-        select(m.FrameRecord)
-        .where(m.FrameRecord.camera_id == camera_id, m.FrameRecord.image_path.is_not(None))
-        .order_by(m.FrameRecord.captured_at.desc())
-        .limit(1)
-    ).first()
+    view = best_view(session, runtime.pipeline.latest, camera_id)
     revision = current_revision(session, camera_id)
     open_count = session.scalar(
         select(func.count()).where(m.HazardEvent.camera_id == camera_id, m.HazardEvent.status.in_(ACTIVE))
     )
     scene = runtime.scenes.get(camera_id)
-    data = _editor_data(camera, frame, revision, who.role in EDITORS)
+    data = _editor_data(camera, view, revision, who.role in EDITORS)
+    blocks = scene_blocks(session, camera) if scene is not None else []
     messages = catalogue(language_of(request, web))
     js_messages = {k: v for k, v in messages.items() if k.startswith(("editor.", "zone.", "shape."))}
     return render(
@@ -109,7 +125,7 @@ def editor_page(
         "editor.html",
         nav="cameras",
         camera=camera,
-        frame=frame,
+        view=view,
         data_json=json.dumps(data, ensure_ascii=False),
         messages_json=json.dumps(js_messages, ensure_ascii=False),
         zone_types=data["zone_types"],
@@ -119,12 +135,32 @@ def editor_page(
         open_count=open_count or 0,
         compound=runtime.sites.current().compound(camera.compound),
         scene=scene.status() if scene is not None else {"enabled": False},
+        scene_off="" if scene is not None else ("no_zones" if not camera.zones else "static_objects_off"),
+        scene_blocks=[(b.reason, _block_text(b, camera, request, web)) for b in blocks],
+        blocked_zones={z for b in blocks for z in b.zones},
         scene_last_at=scene.last_captured_at if scene is not None else None,
         can_operate=who.role in SCENE_OPERATORS,
         scene_done=known_code(request.query_params.get("scene_done"), ("clear_reference", "confirm_zone")),
         scene_zone=request.query_params.get("zone", "")[:64],
-        scene_error=known_code(request.query_params.get("scene_error"), ("no_frame", "forbidden", "invalid")),
+        scene_error=known_code(request.query_params.get("scene_error"), SCENE_ERRORS),
     )
+
+
+@router.get("/cameras/{camera_id}/view.jpg")
+def camera_view(
+    camera_id: str, session: SessionDep, runtime: RuntimeDep, who: Principal = Depends(require(*READERS))
+) -> Response:
+    """The camera's latest view (any frame, kept or not), for the people who may see its compound; audited."""
+    camera = runtime.sites.current().camera(camera_id)
+    if camera is None or not can_see_compound(session, who, camera.compound):
+        raise HTTPException(404, "camera not found")
+    found = runtime.pipeline.latest.read(camera_id) if runtime.pipeline.latest is not None else None
+    if found is None:
+        raise HTTPException(404, "no frame received from this camera yet")
+    captured_at, data = found
+    audit(session, who, "camera.view", "camera", camera_id, f"latest view of {captured_at.isoformat()}")
+    headers = {"Cache-Control": "private, no-store", "X-Captured-At": captured_at.isoformat()}
+    return Response(data, media_type="image/jpeg", headers=headers)
 
 
 @router.post("/cameras/{camera_id}/clear-reference")
@@ -154,7 +190,9 @@ def _scene_action(
     try:
         scene_action(session, runtime.scenes, runtime.sites.current(), who, camera_id, zone, client_ip(request))
     except ActionError as error:
-        code = "forbidden" if isinstance(error, Forbidden) else "invalid" if isinstance(error, NotFound) else "no_frame"
+        codes = {Forbidden: "forbidden", NotFound: "invalid"}
+        code = next((c for kind, c in codes.items() if isinstance(error, kind)), error.reason)
+        code = code if code in SCENE_ERRORS else "no_frame"
         return RedirectResponse(f"{back}?scene_error={code}", status_code=303)
     kind = "clear_reference" if zone is None else f"confirm_zone&zone={zone}"
     return RedirectResponse(f"{back}?scene_done={kind}", status_code=303)

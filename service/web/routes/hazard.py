@@ -30,8 +30,9 @@ from service.runtime import Runtime
 from service.store import models as m
 from service.store.db import utcnow
 from service.store.queries import box_in_frame, neighbour
-from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, known_code, render
-from service.web.views import deadline, deliveries, duration_s, names, queue_state, zone_of
+from service.web.history import history_rows
+from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, history_words, known_code, render
+from service.web.views import deadline, deliveries, duration_s, escalated_to, names, open_for_s, queue_state, zone_of
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
 PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note", "accept", "reject")
@@ -64,8 +65,8 @@ def _frame(session, frame_id: str | None, hazard: m.HazardEvent) -> dict | None:
 def hazard_page(
     hazard_id: RowId, request: Request, runtime: RuntimeDep, session: SessionDep, who: PersonDep, web: WebDep
 ) -> HTMLResponse:
-    state = queue_state(dict(request.query_params), web)
     site = runtime.sites.current()
+    state = queue_state(dict(request.query_params), site.zone)
     hazard = visible_hazard(session, who, hazard_id)
     detail = HazardDetail.of(hazard).for_page()
     evidence_frame = next((e.frame_id for e in hazard.evidence if e.kind == "original"), hazard.latest_frame_id)
@@ -86,10 +87,8 @@ def hazard_page(
         "last_seen": hazard.last_seen_at,
         "closed": hazard.closed_at,
     }
-    history = [
-        {"at": e.at, "actor": e.actor, "action": e.action, "from": e.from_status, "to": e.to_status, "note": e.note}
-        for e in hazard.history
-    ]
+    shown = names(site)
+    now = utcnow()
     zone = zone_of(site, hazard.camera_id, hazard.zone_key)
     kinds = {e["kind"] for e in detail["evidence"]}
     return render(
@@ -112,13 +111,16 @@ def hazard_page(
         reject_reasons=REJECT_REASONS,
         duration_s=seconds,
         times=times,
-        history=history,
-        names=names(site),
+        history=history_rows(hazard, history_words(request, shown)),
+        names=shown,
+        silent={a.id for a in site.agencies if not a.channels},
+        escalation=escalated_to(session, [hazard.id]).get(hazard.id),
+        open_for=open_for_s(hazard, now),
         flash=known_code(request.query_params.get("done"), (*PAGE_ACTIONS, "photo")),
         flash_id=request.query_params.get("done_id", "") if request.query_params.get("done_id", "").isdigit() else "",
         error=known_code(request.query_params.get("error"), ERRORS),
         verified=frames["cleared"] if detail["status"] != "dismissed" else None,
-        deadline=deadline(hazard, utcnow()),
+        deadline=deadline(hazard, now),
     )
 
 
@@ -136,7 +138,7 @@ async def act(
     if action not in (*PAGE_ACTIONS, "photo"):
         raise PageError(404, "error.not_found")
     form = await request.form(max_files=2, max_fields=20)
-    state = queue_state(dict(parse_qsl(str(form.get("queue", ""))[:2000])), web)
+    state = queue_state(dict(parse_qsl(str(form.get("queue", ""))[:2000])), runtime.sites.current().zone)
     back = f"/web/hazards/{hazard_id}?{state.query()}"
     photo = form.get("photo")
     has_photo = photo is not None and not isinstance(photo, str) and bool(photo.filename)

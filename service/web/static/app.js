@@ -33,6 +33,15 @@
       overlayChosen = true;
       setOverlay(!(viewer && viewer.classList.contains("show-overlay")));
     }
+    // The annotated picture is the frame plus a caption band below it: the overlay's coordinate space follows
+    // the picture shown, so the frame's boxes land on the frame's rows whichever picture it is.
+    const mainOverlay = viewer ? viewer.querySelector(".ov-main") : null;
+    function fitOverlay() {
+      if (!mainOverlay || !img.naturalWidth) return;
+      const box = mainOverlay.viewBox.baseVal;
+      mainOverlay.setAttribute("viewBox", `0 0 ${box.width} ${(img.naturalHeight * box.width) / img.naturalWidth}`);
+    }
+    if (img) { img.addEventListener("load", fitOverlay); if (img.complete) fitOverlay(); }
     if (originalBtn) originalBtn.addEventListener("click", toggleOriginal);
     if (overlayBtn) overlayBtn.addEventListener("click", toggleOverlay);
     const helpBtn = document.getElementById("show-help");
