@@ -70,6 +70,8 @@ class CameraHazards:
             hazard = self.writer.open(session, new, assignment, note, pictures, grade, params)
         elif hazard is not None and change.kind == ChangeKind.updated:
             self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
+        elif hazard is not None and change.kind == ChangeKind.earlier:
+            self.writer.seen_earlier(session, hazard, change.first_seen_at, kept_frame(session, change.first_frame_id))
         elif hazard is not None and change.kind == ChangeKind.cleared:
             note = "object gone" if change.reason == "gone" else "object left the zone"
             self.writer.clear(session, hazard, note, work.frame_id, work.frame.captured_at, change.reason)

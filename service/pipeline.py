@@ -150,11 +150,11 @@ class Pipeline:
         add_detections(session, work.frame_id, observation.detections)
         widths = LaneWidths(engine.camera, observation.detections, (frame.width, frame.height))
         hazards = [self.hazards.write(session, engine.camera, change, work, widths) for change in observation.changes]
-        if not observation.late:
-            if state_row is None:
-                session.add(m.CameraState(camera_id=frame.camera_id, state=state.to_json()))
-            else:
-                state_row.state = state.to_json()
+        # Late frames too: one may have moved a dwell start back (service/hazards/engine.py's rules).
+        if state_row is None:
+            session.add(m.CameraState(camera_id=frame.camera_id, state=state.to_json()))
+        else:
+            state_row.state = state.to_json()
         self.scenes.save_if_due(session, frame.camera_id)
         return observation, hazards
 

@@ -10,8 +10,15 @@ Rules (see README "Zones, dwell and hazards"):
   counts) opens exactly one hazard for that object and zone;
 - a track survives missed detections; it is gone, and its hazards cleared, once it has been missed in
   `clear_after_misses` consecutive frames spanning at least `clear_after_s` seconds;
-- a frame older than (or as old as) the newest one already seen is late: it is detected and stored but does
-  not move the dwell clock backwards.
+- exit inertia: an object leaves a zone the same way it disappears. Seen outside the zone (a nudged camera, a
+  box jittering across the edge) or not seen, in `clear_after_misses` frames spanning `clear_after_s` seconds
+  since it was last inside, before its hazard there clears and its dwell there restarts; one frame outside does
+  nothing;
+- a frame older than (or as old as) the newest one already seen is late (a gateway's backlog, sent in any
+  order): it is evidence of presence only. An object it shows inside a zone its track is still in moves that
+  zone's start back (and the track's first sighting), which may complete the dwell: the hazard then opens at the
+  newest time seen. A late frame never clears anything, creates no track, never opens a second hazard for an
+  object (one per track and zone), and does not move the newest time.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ class ChangeKind(StrEnum):
     opened = "opened"
     updated = "updated"
     cleared = "cleared"
+    earlier = "earlier"  # a late frame showed the object in the zone before its hazard's first sighting
 
 
 @dataclass(frozen=True)
@@ -136,17 +144,10 @@ class HazardEngine:
     ) -> Observation:
         zones_of = self.zones_for(detections, width, height)
         detections.set_data(ZONES, zones_of)
+        index = self._trackable(detections, width, height)
         if state.last_captured_at is not None and captured_at <= state.last_captured_at:
-            return Observation([], detections, late=True, any_in_zone=False)
+            return self._late(state, captured_at, detections, zones_of, index, frame_id)
         state.last_captured_at = captured_at
-
-        masks = self._geometry(width, height)[1]
-        trackable = [
-            i
-            for i in range(len(detections))
-            if detections.category[i] != "person" and not masked(detections.xyxy[i], masks)
-        ]
-        index = np.asarray(trackable, dtype=np.int64)
         pairs = match(state.tracks, detections[index], self.tuning.track_iou)
         matched_tracks = {ti for ti, _ in pairs}
         track_ids = np.full(len(detections), -1, dtype=np.int64)
@@ -172,6 +173,7 @@ class HazardEngine:
             if gone:
                 changes += [self._change(ChangeKind.cleared, track, z, captured_at, "gone") for z in track.open_hazards]
             else:
+                changes += self._update_zones(track, set(), captured_at, frame_id)  # not seen counts as outside
                 survivors.append(track)
         state.tracks = survivors
 
@@ -194,8 +196,50 @@ class HazardEngine:
             changes += self._update_zones(track, set(zones_of[di]), captured_at, frame_id)
 
         detections.track_id = track_ids
-        any_in_zone = any(t.zone_since and t.last_seen == captured_at for t in state.tracks)
+        any_in_zone = any(
+            t.last_seen == captured_at and any(t.zone_out_frames.get(z, 0) == 0 for z in t.zone_since)
+            for t in state.tracks
+        )
         return Observation(changes, detections, late=False, any_in_zone=any_in_zone)
+
+    def _trackable(self, detections: Detections, width: int, height: int) -> np.ndarray:
+        """Indices of the detections that may be tracked: not people, not under a mask."""
+        masks = self._geometry(width, height)[1]
+        trackable = [
+            i
+            for i in range(len(detections))
+            if detections.category[i] != "person" and not masked(detections.xyxy[i], masks)
+        ]
+        return np.asarray(trackable, dtype=np.int64)
+
+    def _late(
+        self,
+        state: CameraState,
+        captured_at: datetime,
+        detections: Detections,
+        zones_of: list[list[str]],
+        index: np.ndarray,
+        frame_id: str,
+    ) -> Observation:
+        """A frame older than the newest: evidence of presence only (the module's rules)."""
+        pairs = match(state.tracks, detections[index], self.tuning.track_iou)
+        track_ids = np.full(len(detections), -1, dtype=np.int64)
+        changes: list[HazardChange] = []
+        for ti, local_di in pairs:
+            di, track = int(index[local_di]), state.tracks[ti]
+            track_ids[di] = _track_number(track)
+            track.first_seen = min(track.first_seen, captured_at)
+            for zone_id in zones_of[di]:
+                since = track.zone_since.get(zone_id)
+                if since is not None and captured_at < since:
+                    track.zone_since[zone_id] = captured_at
+                    track.zone_first_frame[zone_id] = frame_id
+                    if zone_id in track.open_hazards:
+                        changes.append(self._change(ChangeKind.earlier, track, zone_id, track.last_seen))
+            changes += self._open_due(track, set(zones_of[di]) & set(track.zone_since), track.last_seen)
+        detections.track_id = track_ids
+        any_in_zone = any(zones_of[int(index[di])] for _, di in pairs)
+        return Observation(changes, detections, late=True, any_in_zone=any_in_zone)
 
     @staticmethod
     def _refresh(track: Track, detections: Detections, di: int, at: datetime) -> None:
@@ -206,22 +250,40 @@ class HazardEngine:
         track.misses = 0
 
     def _update_zones(self, track: Track, inside: set[str], at: datetime, frame_id: str) -> list[HazardChange]:
+        """One frame of the track (`inside`: the zones it is in now; empty when it was not seen)."""
         changes: list[HazardChange] = []
-        for zone_id in list(track.zone_since):
-            if zone_id not in inside:
+        for zone_id in [z for z in track.zone_since if z not in inside]:
+            track.zone_out_frames[zone_id] = track.zone_out_frames.get(zone_id, 0) + 1
+            if self._has_left(track, zone_id, at):
                 if zone_id in track.open_hazards:
                     changes.append(self._change(ChangeKind.cleared, track, zone_id, at, "left_zone"))
                     track.open_hazards.remove(zone_id)
-                del track.zone_since[zone_id]
-                track.zone_first_frame.pop(zone_id, None)
+                for by_zone in (track.zone_since, track.zone_first_frame, track.zone_last_in, track.zone_out_frames):
+                    by_zone.pop(zone_id, None)
+        for zone_id in inside:
+            track.zone_since.setdefault(zone_id, at)
+            track.zone_first_frame.setdefault(zone_id, frame_id)
+            track.zone_last_in[zone_id] = at
+            track.zone_out_frames[zone_id] = 0
+            if zone_id in track.open_hazards:
+                changes.append(self._change(ChangeKind.updated, track, zone_id, at))
+        return changes + self._open_due(track, inside, at)
+
+    def _has_left(self, track: Track, zone_id: str, at: datetime) -> bool:
+        """Outside (or unseen) for enough frames over enough time since it was last inside: the exit inertia."""
+        last_in = track.zone_last_in.get(zone_id, track.last_seen)
+        return (
+            track.zone_out_frames.get(zone_id, 0) >= self.tuning.clear_after_misses
+            and (at - last_in).total_seconds() >= self.tuning.clear_after_s
+        )
+
+    def _open_due(self, track: Track, inside: set[str], at: datetime) -> list[HazardChange]:
+        """Open a hazard in each zone of `inside` whose dwell the track has completed by `at` (once per zone)."""
+        changes: list[HazardChange] = []
         for zone in self.camera.zones:
-            if zone.id not in inside:
+            if zone.id not in inside or zone.id in track.open_hazards:
                 continue
-            track.zone_since.setdefault(zone.id, at)
-            track.zone_first_frame.setdefault(zone.id, frame_id)
-            if zone.id in track.open_hazards:
-                changes.append(self._change(ChangeKind.updated, track, zone.id, at))
-            elif (at - track.zone_since[zone.id]).total_seconds() >= zone.effective_dwell_seconds:
+            if (at - track.zone_since[zone.id]).total_seconds() >= zone.effective_dwell_seconds:
                 track.open_hazards.append(zone.id)
                 changes.append(self._change(ChangeKind.opened, track, zone.id, at))
         return changes

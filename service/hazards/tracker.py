@@ -31,21 +31,30 @@ class Track:
     zone_since: dict[str, datetime] = field(default_factory=dict)
     zone_first_frame: dict[str, str] = field(default_factory=dict)
     open_hazards: list[str] = field(default_factory=list)
+    zone_last_in: dict[str, datetime] = field(default_factory=dict)  # last frame the object was inside the zone
+    zone_out_frames: dict[str, int] = field(default_factory=dict)  # frames since then (seen outside or not seen)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["first_seen"] = self.first_seen.isoformat()
         data["last_seen"] = self.last_seen.isoformat()
-        data["zone_since"] = {k: v.isoformat() for k, v in self.zone_since.items()}
+        for name in _TIMES_BY_ZONE:
+            data[name] = {k: v.isoformat() for k, v in getattr(self, name).items()}
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Track:
+        """A saved track; one saved before exit inertia existed was last inside when it was last seen."""
         data = dict(data)
         data["first_seen"] = datetime.fromisoformat(data["first_seen"])
         data["last_seen"] = datetime.fromisoformat(data["last_seen"])
-        data["zone_since"] = {k: datetime.fromisoformat(v) for k, v in data["zone_since"].items()}
+        data.setdefault("zone_last_in", {z: data["last_seen"].isoformat() for z in data.get("zone_since", {})})
+        for name in _TIMES_BY_ZONE:
+            data[name] = {k: datetime.fromisoformat(v) for k, v in data.get(name, {}).items()}
         return cls(**data)
+
+
+_TIMES_BY_ZONE = ("zone_since", "zone_last_in")
 
 
 def match(

@@ -221,6 +221,14 @@ class HazardWriter:
             params = {"from": before, "to": hazard.severity} | grade.params()
             self.record(session, hazard, "severity", "system", note, params=params, captured_at=at)
 
+    @staticmethod
+    def seen_earlier(session: Session, hazard: m.HazardEvent, first_seen_at: datetime, frame_id: str | None) -> None:
+        """A late frame (a gateway's backlog) showed the object there before the first sighting: move it back.
+        Its deadlines stay as assigned: they count from when the hazard opened."""
+        if first_seen_at < hazard.first_seen_at:
+            hazard.first_seen_at = first_seen_at
+            hazard.first_frame_id = frame_id or hazard.first_frame_id
+
     def clear(
         self,
         session: Session,

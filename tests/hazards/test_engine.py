@@ -85,11 +85,13 @@ def test_object_moving_out_of_zone_clears_its_hazard() -> None:
     run(engine, state, 0, at_edge)
     run(engine, state, 300, at_edge)
     pulled_out = ("car", "vehicle", (400, 300, 600, 495))  # same car (matched by centre), now outside
-    assert run(engine, state, 310, pulled_out) == [("cleared", "lane")]
+    assert run(engine, state, 310, pulled_out) == []  # exit inertia: one frame outside is not leaving
+    assert run(engine, state, 340, pulled_out) == []
+    assert run(engine, state, 370, pulled_out) == [("cleared", "lane")]  # 3 frames over 70 s since last inside
     assert len(state.tracks) == 1
 
 
-def test_late_frames_do_not_move_the_clock_and_duplicates_are_late() -> None:
+def test_late_frames_are_late_and_a_duplicate_time_too() -> None:
     engine, state = HazardEngine(CAMERA), CameraState()
     run(engine, state, 100, PARKED)
     obs = engine.observe(state, T0, detections(PARKED), "old", W, H)
