@@ -22,14 +22,24 @@ from service.locale import translator
 from service.metrics import Metrics
 from service.store import models as m
 from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
+from service.store.lifecycle import HazardStatus
 from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
 from service.vision.evidence import HazardFacts, hazard_pictures
 from service.vision.labels import evidence_language
+from service.vision.second_look import Look, SecondLook, second_look
 
 
 class CameraHazards:
-    def __init__(self, writer: HazardWriter, sites: SiteHolder, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        writer: HazardWriter,
+        sites: SiteHolder,
+        metrics: Metrics,
+        look: Look | None = None,
+        second_look_min: float = 0.0,
+    ) -> None:
         self.writer, self.sites, self.metrics = writer, sites, metrics
+        self.look, self.second_look_min = look, second_look_min  # look None: no second look
 
     def write(
         self, session: Session, camera: Camera, change: HazardChange, work: FrameWork, widths: LaneWidths
@@ -45,6 +55,7 @@ class CameraHazards:
             dwell_s = (change.at - change.first_seen_at).total_seconds()
             pictures = partial(self._pictures, camera, zone, change, work, width)  # drawn once it has its number
             kind = camera_kind(zone.type.value, change.category)
+            looked = self._second_look(work, change)
             new = NewHazard(
                 engine_key=change.key,
                 kind=kind,
@@ -60,13 +71,14 @@ class CameraHazards:
                 opened_at=change.at,
                 first_frame_id=kept_frame(session, change.first_frame_id),
                 latest_frame_id=work.frame_id,
+                status=HazardStatus.pending_review.value if looked.holds(self.second_look_min) else "open",
             )
             site = self.sites.current()
             assignment = assign(site, camera.compound, kind, change.at, zone.type.value, change.category)
             note = f"{change.class_name.replace('_', ' ')} in {zone.id} for {dwell_s:.0f} s"
             note += f"; {grade.note()}" if grade is not None else ""
             params = {"object": change.class_name, "category": change.category, "zone": zone.id, "dwell_s": dwell_s}
-            params |= grade.params() if grade is not None else {}
+            params |= (grade.params() if grade is not None else {}) | looked.params()
             hazard = self.writer.open(session, new, assignment, note, pictures, grade, params)
         elif hazard is not None and change.kind == ChangeKind.updated:
             self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
@@ -87,6 +99,15 @@ class CameraHazards:
             "severity": hazard.severity,
             "clear_width_m": hazard.clear_width_m,
         }
+
+    def _second_look(self, work: FrameWork, change: HazardChange) -> SecondLook:
+        if self.look is None:
+            return SecondLook(None)
+        with work.timed("second_look"):
+            looked = second_look(work.frame.image, change.box, change.category, change.class_name, self.look)
+        outcome = "none" if looked.score is None else "held" if looked.holds(self.second_look_min) else "confirmed"
+        self.metrics.second_looks.labels(outcome=outcome).inc()
+        return looked
 
     def _pictures(
         self,

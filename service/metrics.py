@@ -26,6 +26,12 @@ class Metrics:
         self.queue_depth = Gauge("clearway_inference_queue_depth", "Frames waiting for inference", registry=r)
         self.open_hazards = Gauge("clearway_open_hazards", "Hazards not yet closed", registry=r)
         self.hazard_changes = Counter("clearway_hazard_changes_total", "Hazard changes by kind", ["kind"], registry=r)
+        self.second_looks = Counter(
+            "clearway_second_looks_total",
+            "Second looks before a camera hazard opens: confirmed, held (suspected) or none (not made)",
+            ["outcome"],
+            registry=r,
+        )
         self.device_pictures = Counter(
             "clearway_device_pictures_total",
             "Pictures from devices (alarm server, FTP, pull readers) by outcome",
@@ -39,6 +45,12 @@ class Metrics:
             registry=r,
         )
         self.auth_failures = Counter("clearway_auth_failures_total", "Refused credentials", ["reason"], registry=r)
+        self.deliveries_held = Counter(
+            "clearway_deliveries_held_total", "Deliveries held back instead of sent, by reason", ["reason"], registry=r
+        )
+        self.digests_sent = Counter(
+            "clearway_digests_sent_total", "Cooldown digests made and handed to the outbox", registry=r
+        )
 
     def reject(self, reason: str) -> None:
         self.frames_rejected.labels(reason=reason).inc()

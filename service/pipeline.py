@@ -21,6 +21,7 @@ import hashlib
 import time
 import uuid
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from service.camera_hazards import CameraHazards
@@ -39,10 +40,11 @@ from service.store.hazard_writer import HazardWriter
 from service.store.latest_frames import LatestFrames, is_jpeg
 from service.vision.annotate import encode_jpeg
 from service.vision.clear_width import LaneWidths
-from service.vision.pool import InferencePool
+from service.vision.pool import InferencePool, QueueFullError
 from service.vision.types import Detections, Frame
 
 INFERENCE_TIMEOUT_S = 120.0
+SECOND_LOOK_TIMEOUT_S = 10.0  # a hazard opens without it rather than hold the camera's frames
 
 
 class Pipeline:
@@ -57,11 +59,13 @@ class Pipeline:
         metrics: Metrics,
         tuning: Tuning = Tuning(),
         latest: LatestFrames | None = None,
+        second_look_min: float = 0.0,
     ) -> None:
         self.sites, self.db, self.writer, self.pool = sites, db, writer, pool
         self.scenes, self.locks, self.metrics, self.tuning = scenes, locks, metrics, tuning
         self.latest = latest  # each camera's latest view (None: not kept)
-        self.hazards = CameraHazards(writer, sites, metrics)  # engine changes -> the hazard writer
+        look = self._look if second_look_min > 0 else None
+        self.hazards = CameraHazards(writer, sites, metrics, look, second_look_min)  # changes -> the hazard writer
         self.engines: dict[str, HazardEngine] = {}
         self.follow(sites.current())
 
@@ -157,6 +161,13 @@ class Pipeline:
             state_row.state = state.to_json()
         self.scenes.save_if_due(session, frame.camera_id)
         return observation, hazards
+
+    def _look(self, image: np.ndarray) -> Detections | None:
+        """The second look's model call, through the same pool; None when it cannot be had soon."""
+        try:
+            return self.pool.submit(image).result(timeout=SECOND_LOOK_TIMEOUT_S)[0]
+        except (QueueFullError, TimeoutError):
+            return None
 
 
 def _jpeg(work: FrameWork) -> bytes:

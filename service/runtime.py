@@ -105,7 +105,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     disk = disk_guard(settings)
     if disk is not None:
         disk.register(metrics.registry)
-    outbox = Outbox(sites.current, settings.delivery)
+    outbox = Outbox(sites.current, settings.delivery, metrics)  # counts what the cooldown holds
     writer = HazardWriter(evidence, sink=outbox)  # every history row the writer records becomes deliveries
     locks = CameraLocks()
     scenes = StaticScenes(db, locks)
@@ -113,7 +113,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     pool = InferencePool(factory, workers=settings.inference_workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
     latest = LatestFrames(settings.data_dir / "latest", settings.latest_frame_every_s)  # the editor's view
-    pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest)
+    pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest, settings.second_look_min)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
     devices = DeviceIntake(pipeline.process, metrics, settings.max_pixels, capacity=settings.device_queue, disk=disk)

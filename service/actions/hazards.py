@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.actions.errors import Conflict, Forbidden, Gone, Invalid, NotFound
+from service.actions.snapshot import snapshot
 from service.actions.views import HazardDetail
 from service.auth.audit import audit
 from service.auth.keys import Principal
@@ -23,9 +24,10 @@ PENDING_OR_REJECTED = (HazardStatus.pending_review, HazardStatus.rejected)
 READERS = ("property", "township", "police", "fire", "bureau", "county", "admin")
 DISMISS_REASONS = ("false_positive", "not_an_obstruction", "authorised_vehicle", "duplicate", "other")
 REJECT_REASONS = ("not_a_hazard", "duplicate", "wrong_compound", "not_enough_detail", "abusive", "other")
+DISPUTE_REASONS = ("not_an_obstruction", "please_review")  # a property company's answer; please_review needs a note
 UNAUDITED_KINDS = frozenset({"thumbnail"})  # a preview, not a view of the evidence: no audit row
-REASONS = tuple(dict.fromkeys(DISMISS_REASONS + REJECT_REASONS))
-Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject"]
+REASONS = tuple(dict.fromkeys(DISMISS_REASONS + REJECT_REASONS + DISPUTE_REASONS))
+Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject", "dispute"]
 ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
     "acknowledge": (HazardStatus.acknowledged, ("property", "township", "police", "bureau", "admin")),
     "rectify": (HazardStatus.rectified, ("property", "township", "police", "bureau", "admin")),
@@ -35,6 +37,8 @@ ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
     # A resident's report (pending_review) is moderated by its compound's property company or police station.
     "accept": (HazardStatus.open, ("property", "police", "admin")),
     "reject": (HazardStatus.rejected, ("property", "police", "admin")),
+    # The answering unit's "not an obstruction / please review": flags the hazard for the police to decide.
+    "dispute": (None, ("property", "township", "admin")),
 }
 
 
@@ -43,7 +47,9 @@ class HazardCommand(BaseModel):
 
     note: str = Field(default="", max_length=2000)
     reason: Literal[REASONS] | None = Field(  # type: ignore[valid-type]
-        default=None, description=f"dismiss: one of {DISMISS_REASONS}; reject: one of {REJECT_REASONS}"
+        default=None,
+        description=f"dismiss: one of {DISMISS_REASONS}; reject: one of {REJECT_REASONS}; dispute: one of "
+        f"{DISPUTE_REASONS} (please_review with a note)",
     )
     severity: Literal["minor", "major"] | None = Field(
         default=None, description="confirm only: grade the hazard (major goes up the escalation ladder)"
@@ -64,7 +70,7 @@ def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
     can = {action: role in roles for action, (_, roles) in ACTIONS.items()}
     return {
         "confirm": can["confirm"]
-        and not hazard.confirmed
+        and (not hazard.confirmed or hazard.disputed)  # a disputed hazard may be confirmed again
         and hazard.status not in (HazardStatus.dismissed, HazardStatus.cleared, *PENDING_OR_REJECTED),
         "dismiss": can["dismiss"] and hazard.status in ACTIVE,
         "acknowledge": can["acknowledge"] and hazard.status in (HazardStatus.open, HazardStatus.notified),
@@ -73,6 +79,7 @@ def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
         "photo": can["rectify"] and hazard.status not in (HazardStatus.dismissed, *PENDING_OR_REJECTED),
         "accept": can["accept"] and hazard.status == HazardStatus.pending_review,
         "reject": can["reject"] and hazard.status == HazardStatus.pending_review,
+        "dispute": can["dispute"] and hazard.status in ACTIVE and not hazard.disputed,
     }
 
 
@@ -97,8 +104,9 @@ def act_on_hazard(
             if command.reason not in DISMISS_REASONS:
                 raise Invalid(f"dismiss needs a reason, one of {DISMISS_REASONS}")
             note = f"{command.reason}: {command.note}".rstrip(": ")
-            params = {"reason": command.reason, "text": command.note}
+            params = {"reason": command.reason, "text": command.note, "before": snapshot(hazard)}
             writer.transition(session, hazard, HazardStatus.dismissed, who.actor, note, params)
+            hazard.disputed = False  # decided
         elif action == "accept":
             writer.accept(session, hazard, who.actor, command.note.strip())
         elif action == "reject":
@@ -112,8 +120,13 @@ def act_on_hazard(
             if not command.note.strip():
                 raise Invalid("a note needs some text")
             writer.record(session, hazard, "note", who.actor, command.note.strip())
+        elif action == "dispute":
+            _dispute(session, writer, who, hazard, command)
         elif action == "confirm":
-            writer.confirm(session, hazard, who.actor, command.severity, command.note)
+            before = snapshot(hazard)
+            entry = writer.confirm(session, hazard, who.actor, command.severity, command.note)
+            entry.params = (entry.params or {}) | {"before": before}  # what an undo puts back
+            hazard.disputed = False  # decided
             if hazard.severity == "major" and who.role == "fire" and not hazard.supervised:
                 # A major hazard confirmed by the fire brigade is listed for the county's supervision (挂牌督办).
                 hazard.supervised = True
@@ -133,6 +146,22 @@ def act_on_hazard(
         session.commit()
         scenes.confirm_zone_clear(hazard.camera_id, hazard.zone_key)
     return detail
+
+
+def _dispute(session: Session, writer: HazardWriter, who: Principal, hazard: m.HazardEvent, cmd: HazardCommand) -> None:
+    """The answering unit says "not an obstruction" or "please review": the hazard stays as it is, flagged
+    for the police's decision (dismiss or confirm); the history row is delivered to its recipients."""
+    if cmd.reason not in DISPUTE_REASONS:
+        raise Invalid(f"dispute needs a reason, one of {DISPUTE_REASONS}")
+    if cmd.reason == "please_review" and not cmd.note.strip():
+        raise Invalid("please_review needs a note saying what to look at")
+    if hazard.status not in ACTIVE:
+        raise Conflict(f"hazard {hazard.id} is {hazard.status}; only an active hazard can be disputed")
+    if hazard.disputed:
+        raise Conflict(f"hazard {hazard.id} is already awaiting the police's review")
+    hazard.disputed = True
+    note = f"{cmd.reason}: {cmd.note.strip()}".rstrip(": ")
+    writer.record(session, hazard, "disputed", who.actor, note, params={"reason": cmd.reason, "text": cmd.note.strip()})
 
 
 def read_evidence(

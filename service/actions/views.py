@@ -41,6 +41,9 @@ class HazardSummary(BaseModel):
     acknowledge_due_at: IsoTime | None
     rectify_due_at: IsoTime | None
     supervised: bool = Field(description="a major hazard listed for supervision by the county (挂牌督办)")
+    disputed: bool = Field(
+        default=False, description="its answering unit said 'not an obstruction / please review': awaiting the police"
+    )
 
     @classmethod
     def fields_of(cls, h: m.HazardEvent) -> dict:
@@ -71,6 +74,7 @@ class HazardSummary(BaseModel):
             "acknowledge_due_at": h.acknowledge_due_at,
             "rectify_due_at": h.rectify_due_at,
             "supervised": h.supervised,
+            "disputed": h.disputed,
         }
 
     @classmethod

@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     retention_batch_size: int = Field(default=500, ge=1, le=10_000, description="Rows per clean-up transaction.")
     retention_max_batches: int = Field(default=200, ge=1, description="Batches per kind and round.")
 
+    second_look_min: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Before a camera hazard opens, the object's region is looked at again (docs: second look); "
+        "a confirmation below this keeps the hazard 'suspected', awaiting review, not delivered. 0: no second look.",
+    )
+    undo_window_s: float = Field(
+        default=300.0, ge=0, le=3600, description="How long the person who confirmed or dismissed may undo it."
+    )
+
     delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Outbox dispatcher, escalation.")
     reports: ReportSettings = Field(default_factory=ReportSettings, description="Residents' reports (Open311).")
 

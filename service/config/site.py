@@ -8,12 +8,23 @@ site_references.py), so every mistake of a file is reported at once, each with i
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from service.config.arming import ArmingSchedule, SiteCalendar, armed_at
 from service.config.calibration import GroundCalibration
 from service.config.campaign import Campaign
 from service.config.devices import DahuaSource, Device, FtpUpload, SnapshotSource
@@ -22,7 +33,7 @@ from service.config.polygons import check_polygon
 from service.config.site_problems import Problem, SiteConfigError, collect, validation_problems  # noqa: F401
 from service.config.site_references import MANAGER_MISSING, reference_problems, source_section_missing
 from service.config.site_yaml import read_site_yaml
-from service.delivery.config import Channels, EscalationConfig
+from service.delivery.config import Channels, Cooldown, EscalationConfig
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 Point = tuple[float, float]
@@ -94,6 +105,8 @@ class Zone(StrictModel):
     dwell_seconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
     categories: tuple[Category, ...] | None = None
     min_overlap: float = Field(default=0.5, gt=0, le=1, description="Box/zone overlap that counts as inside.")
+    cooldown: Cooldown | None = Field(default=None, description="After a hazard closes: no new alert (site default)")
+    arming: ArmingSchedule | None = Field(default=None, description="when it watches (replaces the camera's)")
 
     @field_validator("polygon")
     @classmethod
@@ -151,6 +164,8 @@ class Camera(StrictModel):
     static_objects: bool = Field(
         default=True, description="Also find unknown objects left in the zones (background model), not only YOLO's."
     )
+    arming: ArmingSchedule | None = Field(default=None, description="when its zones watch (docs/site-file.md)")
+    _calendar: SiteCalendar = PrivateAttr(default_factory=SiteCalendar)  # the site's zone and holidays (Site sets)
 
     @model_validator(mode="after")
     def _source_settings(self) -> Camera:
@@ -162,6 +177,19 @@ class Camera(StrictModel):
 
     def zone(self, zone_id: str) -> Zone | None:
         return next((z for z in self.zones if z.id == zone_id), None)
+
+    def arming_of(self, zone_id: str) -> ArmingSchedule | None:
+        """The schedule a zone follows: its own, else the camera's; None: always armed (an unknown zone too)."""
+        zone = self.zone(zone_id)
+        if zone is None:
+            return None
+        return zone.arming if zone.arming is not None else self.arming
+
+    def zone_armed(self, zone_id: str, at: datetime) -> bool:
+        """May a hazard open in this zone at capture time `at`? On the site's clock, with its holidays.
+        An unknown zone is armed (never silently drops a hazard)."""
+        calendar = self._calendar
+        return armed_at(self.arming_of(zone_id), at, calendar.zone, calendar.holidays)
 
 
 class RoutingRule(StrictModel):
@@ -189,7 +217,9 @@ class Site(StrictModel):
         default_factory=dict, description="per kind of hazard: who rectifies, supervises, and by when (overrides)"
     )
     escalation: EscalationConfig = Field(default_factory=EscalationConfig, description="See docs/delivery.md.")
+    cooldown: Cooldown = Field(default=timedelta(0), description="zones' default cooldown (docs/delivery.md); 0: none")
     campaign: Campaign | None = Field(default=None, description="dates, phases and reports (docs/reports.md)")
+    holidays: tuple[date, ...] = Field(default=(), description="dates (site time) arming schedules treat apart")
 
     @field_validator("timezone")
     @classmethod
@@ -199,6 +229,22 @@ class Site(StrictModel):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as Asia/Shanghai)") from None
         return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays_once(cls, value: tuple[date, ...]) -> tuple[date, ...]:
+        twice = sorted({d for d in value if value.count(d) > 1})
+        if twice:
+            raise ValueError(f"listed more than once: {', '.join(d.isoformat() for d in twice)}")
+        return value
+
+    @model_validator(mode="after")
+    def _cameras_know_the_calendar(self) -> Site:
+        """Each camera answers `zone_armed` on this site's clock and holidays (private: not in the file)."""
+        calendar = SiteCalendar(self.timezone, frozenset(self.holidays))
+        for camera in self.cameras:
+            camera._calendar = calendar
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

@@ -36,6 +36,18 @@ def _cameras(site: Site) -> Iterator[Problem]:
                 yield Problem(f"{where}.polygon", "lies under the camera's masks: nothing in it is ever seen", label)
 
 
+def _arming(site: Site) -> Iterator[Problem]:
+    """A schedule disarmed around the clock: the camera's, or a zone's own (its hazards never open)."""
+    message = "disarmed around the clock: hazards never open here (narrow or remove a disarmed window)"
+    for index, camera in enumerate(site.cameras):
+        if camera.arming is not None and camera.arming.always_disarmed():
+            yield Problem(f"cameras[{index}].arming", message, f"camera {camera.id}")
+        for number, zone in enumerate(camera.zones):
+            if zone.arming is not None and zone.arming.always_disarmed():
+                where, label = f"cameras[{index}].zones[{number}].arming", f"camera {camera.id}, zone {zone.id}"
+                yield Problem(where, message, label)
+
+
 def _routing(site: Site) -> Iterator[Problem]:
     kinds = {a.kind for a in site.agencies}
     for index, rule in enumerate(site.routing):
@@ -87,7 +99,7 @@ def _campaign(site: Site) -> Iterator[Problem]:
 
 def site_warnings(site: Site) -> list[Problem]:
     """Everything worth a warning in a site that is valid."""
-    return [*_agencies(site), *_silent(site), *_cameras(site), *_routing(site), *_campaign(site)]
+    return [*_agencies(site), *_silent(site), *_cameras(site), *_arming(site), *_routing(site), *_campaign(site)]
 
 
 def log_site_warnings(site: Site, origin: str = "site file") -> None:

@@ -17,7 +17,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from service.config.duties import AgencyKind, ZoneType
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
-HazardEvent = Literal["opened", "acknowledged", "rectified", "dismissed", "cleared", "confirmed", "escalated"]
+HazardEvent = Literal[
+    "opened", "acknowledged", "rectified", "dismissed", "cleared", "confirmed", "escalated", "disputed", "undone"
+]
 ReportEvent = Literal["weekly_report", "final_report"]  # campaign reports (service/reports/schedule.py)
 DeliveredEvent = Literal[HazardEvent, ReportEvent]  # nested Literals flatten into one
 DELIVERED_EVENTS: tuple[str, ...] = get_args(HazardEvent)  # the hazard history actions that are sent
@@ -47,6 +49,21 @@ def _positive(value: timedelta) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(_parse_duration), AfterValidator(_positive)]
 
 
+def _cooldown(value: object) -> object:
+    """A duration as above, or 0 / "0" for none."""
+    return timedelta(0) if value in (0, "0") else _parse_duration(value)
+
+
+def _not_negative(value: timedelta) -> timedelta:
+    if value < timedelta(0):
+        raise ValueError("cooldown must not be negative (0 means none)")
+    return value
+
+
+Cooldown = Annotated[timedelta, BeforeValidator(_cooldown), AfterValidator(_not_negative)]
+"""How long after a hazard closes the same zone does not alert a recipient again (docs/delivery.md)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +85,9 @@ class _Channel(_Strict):
         default=None, description="Only hazards of these compounds (within the agency's responsibility)."
     )
     timeout_s: float = Field(default=10.0, gt=0, le=120)
+    cooldown: Cooldown | None = Field(
+        default=None, description="This channel's cooldown, instead of the zone's (0: every hazard alerts)."
+    )
 
     @model_validator(mode="after")
     def _environment(self) -> _Channel:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.config.site import Site
 from service.delivery.channels import DeliveryError, Message, Senders
+from service.delivery.cooldown import announced
 from service.delivery.settings import DeliverySettings
 from service.store import models as m
 from service.store.campaign_models import ReportTamperedError, report_file
@@ -204,10 +205,11 @@ class Dispatcher:
                 if outcome.status != DELIVERED:
                     self._record_failure(session, outcome, now)
             heard = {
-                o.claimed.hazard_id: o.claimed
+                hazard_id: o.claimed
                 for o in outcomes
-                if o.status == DELIVERED and o.claimed.event == "opened" and o.claimed.agency_kind == "property_company"
-            }
+                if o.status == DELIVERED and o.claimed.agency_kind == "property_company"
+                for hazard_id in announced(o.claimed.event, o.claimed.hazard_id, o.claimed.payload)
+            }  # its "opened", or a cooldown digest listing it
             if heard:
                 self._mark_notified(session, heard)
 

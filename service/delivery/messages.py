@@ -26,6 +26,8 @@ TITLES = {
     "cleared": "Cleared (verified by camera)",
     "confirmed": "Confirmed by police",
     "escalated": "ESCALATED",
+    "disputed": "Disputed by the property company: please review",
+    "undone": "Undone: the previous decision is taken back",
 }
 ZONE_LABELS = {
     "fire_lane": "Fire lane",

@@ -1,7 +1,8 @@
 """The transactional outbox: delivery rows written inside the transaction of the hazard change.
 
 The outbox is the `HistorySink` of the runtime's `HazardWriter` (service/store/hazard_writer.py): the writer
-hands it every history row in the same session, and it adds one pending delivery per recipient channel.
+hands it every history row in the same session, and it adds one pending delivery per recipient channel, or
+a `held` one where the zone's cooldown holds it for a digest (service/delivery/cooldown.py, digest.py).
 `wake_on_commit(db)` lets the dispatcher start as soon as such rows are committed instead of at its next poll.
 """
 
@@ -19,13 +20,16 @@ from sqlalchemy.orm import Session
 from service.config.duties import COMPOUND_BOUND
 from service.config.site import Agency, Site
 from service.delivery.config import DELIVERED_EVENTS, Channel
+from service.delivery.cooldown import hold_for
 from service.delivery.messages import build_event
 from service.delivery.settings import DeliverySettings
+from service.metrics import Metrics
 from service.store import models as m
 from service.store.db import Database, utcnow
-from service.store.delivery_models import DEAD, PENDING, Delivery
+from service.store.delivery_models import DEAD, HELD, PENDING, Delivery, DeliveryDigest
 
 WROTE_KEY = "clearway.outbox.wrote"
+HELD_KEY = "clearway.outbox.held"  # deliveries held in this transaction, counted once it commits
 
 
 def idempotency_key(history_id: int) -> str:
@@ -38,6 +42,11 @@ def idempotency_key(history_id: int) -> str:
 def report_key(report_id: int) -> str:
     """A campaign report's key, the same way, in its own namespace (cw-r...)."""
     return f"cw-r{report_id}-{secrets.token_hex(12)}"
+
+
+def digest_key(digest_id: int) -> str:
+    """A cooldown digest's key, the same way, in its own namespace (cw-d...)."""
+    return f"cw-d{digest_id}-{secrets.token_hex(12)}"
 
 
 def responsible(site: Site, agency: Agency, compound_id: str) -> bool:
@@ -53,9 +62,10 @@ def responsible(site: Site, agency: Agency, compound_id: str) -> bool:
 class Outbox:
     """Turns history rows into delivery rows for every configured channel of every recipient."""
 
-    def __init__(self, site: Callable[[], Site], settings: DeliverySettings) -> None:
+    def __init__(self, site: Callable[[], Site], settings: DeliverySettings, metrics: Metrics | None = None) -> None:
         self.site = site
         self.settings = settings
+        self.metrics = metrics or Metrics()  # the runtime's; a private registry otherwise
         self.wake = threading.Event()
 
     def wake_on_commit(self, db: Database) -> None:
@@ -68,7 +78,7 @@ class Outbox:
         self.enqueue(session, hazard, entry)
 
     def enqueue(self, session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> int:
-        """Add one pending delivery per recipient channel; returns how many."""
+        """Add one pending (or held) delivery per recipient channel; returns how many."""
         if entry.action not in DELIVERED_EVENTS:
             return 0
         recipients = list(
@@ -85,16 +95,35 @@ class Outbox:
         if not targets:
             return 0
         event = build_event(session, hazard, entry, site, self.settings.public_url)
-        count = 0
+        count = held = 0
         for recipient, agency in targets:
             for channel in agency.channels:
                 if channel.accepts(entry.action, hazard.compound_id):
                     key = idempotency_key(entry.id)
-                    session.add(self._row(key, event, agency, channel, recipient.reason, hazard.id, entry.id, None))
+                    row = self._row(key, event, agency, channel, recipient.reason, hazard.id, entry.id, None)
+                    hold = hold_for(session, site, hazard, entry, agency, channel)
+                    if hold is not None:
+                        row.status, row.window_key, row.held_until = HELD, hold.window_key, hold.held_until
+                        held += 1
+                    session.add(row)
                     count += 1
         if count:
             session.info[WROTE_KEY] = self
+        if held:
+            session.info[HELD_KEY] = session.info.get(HELD_KEY, 0) + held
         return count
+
+    def enqueue_digest(self, session: Session, digest: DeliveryDigest, event: dict) -> int:
+        """The digest's one pending delivery to the channel whose messages it sums up; 0 if that channel is gone."""
+        agency = self.site().agency(digest.agency_id)
+        channel = next((c for c in agency.channels if c.key == digest.channel), None) if agency else None
+        if agency is None or channel is None:
+            return 0
+        row = self._row(digest_key(digest.id), event, agency, channel, "digest", None, None, None)
+        row.digest_id = digest.id
+        session.add(row)
+        session.info[WROTE_KEY] = self
+        return 1
 
     def enqueue_report(self, session: Session, report_id: int, event: dict, agency_ids: Iterable[str]) -> int:
         """One pending delivery of a campaign report per channel of each recipient agency; returns how many."""
@@ -144,12 +173,16 @@ class Outbox:
 def _after_commit(session: Session) -> None:
     """Wake the dispatcher as soon as new rows are visible, instead of at its next poll."""
     outbox = session.info.pop(WROTE_KEY, None)
+    held = session.info.pop(HELD_KEY, 0)
     if isinstance(outbox, Outbox):
+        if held:
+            outbox.metrics.deliveries_held.labels(reason="cooldown").inc(held)
         outbox.wake.set()
 
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(WROTE_KEY, None)
+    session.info.pop(HELD_KEY, None)
 
 
 def redrive(session: Session, ids: Iterable[int] | None, now: datetime, max_age_s: float, **filters: object) -> int:

@@ -1,4 +1,5 @@
-"""Delivery as the runtime sees it: the dispatcher and escalation threads over the outbox, started and stopped."""
+"""Delivery as the runtime sees it: the dispatcher, escalation and cooldown digest threads over the outbox,
+started and stopped."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from prometheus_client import CollectorRegistry
 
 from service.config.site import Site
 from service.delivery.channels import Senders
+from service.delivery.digest import DigestJob
 from service.delivery.dispatcher import Dispatcher
 from service.delivery.escalation import EscalationScheduler
 from service.delivery.outbox import Outbox
 from service.delivery.settings import DeliverySettings
+from service.periodic import Periodic
 from service.store.db import Database
 from service.store.hazard_writer import HazardWriter
 
@@ -40,6 +43,8 @@ class DeliveryService:
         self.escalation = EscalationScheduler(db, site, writer)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self.digests = DigestJob(db, site, outbox)  # cooldown windows ended -> one digest each
+        self._digests = Periodic("clearway-digest", self.digests.run_once, self._stop)
 
     def start(self) -> None:
         """Start the background threads (unless settings say tests drive `run_once` themselves)."""
@@ -61,7 +66,8 @@ class DeliveryService:
         ]
         for thread in self._threads:
             thread.start()
-        log.info("delivery dispatcher and escalation scheduler started")
+        self._digests.start(self.settings.escalation_interval_s)
+        log.info("delivery dispatcher, escalation scheduler and digest job started")
 
     def close(self) -> None:
         self._stop.set()
@@ -69,4 +75,5 @@ class DeliveryService:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads = []
+        self._digests.close(timeout_s=30)
         self.dispatcher.close()

@@ -14,6 +14,8 @@ Rules (see README "Zones, dwell and hazards"):
   box jittering across the edge) or not seen, in `clear_after_misses` frames spanning `clear_after_s` seconds
   since it was last inside, before its hazard there clears and its dwell there restarts; one frame outside does
   nothing;
+- a zone disarmed by its arming schedule (site time, holidays) opens no hazard; its dwell keeps counting, so
+  an object still there when the zone is armed again opens its hazard then;
 - a frame older than (or as old as) the newest one already seen is late (a gateway's backlog, sent in any
   order): it is evidence of presence only. An object it shows inside a zone its track is still in moves that
   zone's start back (and the track's first sighting), which may complete the dwell: the hazard then opens at the
@@ -281,8 +283,8 @@ class HazardEngine:
         """Open a hazard in each zone of `inside` whose dwell the track has completed by `at` (once per zone)."""
         changes: list[HazardChange] = []
         for zone in self.camera.zones:
-            if zone.id not in inside or zone.id in track.open_hazards:
-                continue
+            if zone.id not in inside or zone.id in track.open_hazards or not self.camera.zone_armed(zone.id, at):
+                continue  # a disarmed zone (its arming schedule) opens nothing; its dwell keeps counting
             if (at - track.zone_since[zone.id]).total_seconds() >= zone.effective_dwell_seconds:
                 track.open_hazards.append(zone.id)
                 changes.append(self._change(ChangeKind.opened, track, zone.id, at))

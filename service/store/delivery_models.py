@@ -1,7 +1,9 @@
-"""Delivery tables: the outbox (one row per message per recipient channel) and escalations done.
+"""Delivery tables: the outbox (one row per message per recipient channel), escalations done, and the
+cooldown digests.
 
 Outbox rows are inserted in the transaction of the hazard change that causes them, so a change is never
-committed without its messages, nor a message without its change.
+committed without its messages, nor a message without its change. A row the zone's cooldown holds back is
+`held` (never claimed by the dispatcher) until one digest per window lists it (service/delivery/cooldown.py).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from service.store.db import Base, utcnow
 
-PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+PENDING, DELIVERED, DEAD, HELD = "pending", "delivered", "dead", "held"
 
 
 class Delivery(Base):
     """One message to one channel of one agency, about a hazard's change or a campaign report.
 
-    `pending` rows are due at `next_attempt_at`.
+    `pending` rows are due at `next_attempt_at`. `held` rows wait for their cooldown window (`window_key`)
+    to end at `held_until`; `digest_id` is then the digest that listed them (and, on the digest's own
+    message, event "digest", the digest it carries).
     """
 
     __tablename__ = "deliveries"
@@ -45,6 +49,31 @@ class Delivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     payload: Mapped[dict] = mapped_column(JSON)
+    window_key: Mapped[str | None] = mapped_column(String(160), index=True, default=None)
+    held_until: Mapped[datetime | None] = mapped_column(default=None)
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delivery_digests.id", ondelete="SET NULL"), index=True, default=None
+    )
+
+
+class DeliveryDigest(Base):
+    """One cooldown window of one zone for one recipient channel, summed up in one message.
+
+    `window_key` is unique: however many instances run the digest job, a window is summed up once.
+    """
+
+    __tablename__ = "delivery_digests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    window_key: Mapped[str] = mapped_column(String(160), unique=True)
+    after_hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_events.id", ondelete="SET NULL"))
+    camera_id: Mapped[str] = mapped_column(String(64))
+    zone_key: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(64))
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    made_at: Mapped[datetime] = mapped_column(default=utcnow)
+    hazard_ids: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class HazardEscalation(Base):

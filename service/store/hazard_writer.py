@@ -186,8 +186,11 @@ class HazardWriter:
             )
         session.flush()
         if new.status == HazardStatus.pending_review:
-            # Not announced yet: only an accepted report becomes an "opened" hazard that is delivered.
-            self.record(session, hazard, "reported", new.found_by, note, None, new.status, params)
+            # Not announced yet: only an accepted report (or a camera hazard the second look did not confirm,
+            # "suspected") becomes an "opened" hazard that is delivered.
+            action = "suspected" if new.source == "camera" else "reported"
+            captured = new.opened_at if new.source == "camera" else None
+            self.record(session, hazard, action, new.found_by, note, None, new.status, params, captured)
         else:
             captured = new.opened_at if new.source == "camera" else None
             self.record(session, hazard, "opened", new.found_by, note, None, new.status, params, captured)

@@ -5,6 +5,10 @@
     pending_review (a resident's report) -> open (accepted by the compound's property company or police)
                                           | rejected (with a reason)
 
+An active hazard a property company disputed ("not an obstruction / please review") keeps its status and
+waits, flagged, for the police's decision. A confirm or a dismissal can be undone by whoever did it, within
+the undo window: a dismissal re-opens in the status it had (the one reversal of a closed status).
+
 Pure rules; `service/store/hazard_writer.py` applies them and writes the history row each change leaves.
 """
 
@@ -53,6 +57,12 @@ CLOSED: tuple[HazardStatus, ...] = (
 )
 
 
+UNDOABLE: tuple[str, ...] = ("confirmed", "dismissed")
+"""History actions a person may take back within the undo window."""
+REOPENABLE: dict[HazardStatus, tuple[HazardStatus, ...]] = {HazardStatus.dismissed: ACTIVE}
+"""Closed statuses an undo may return from, and the statuses it may return to."""
+
+
 class IllegalTransitionError(ValueError):
     """A status change the lifecycle does not allow (the API answers 409)."""
 
@@ -65,3 +75,11 @@ def check_transition(hazard_id: int, current: str, to_status: str) -> HazardStat
     if target not in TRANSITIONS[HazardStatus(current)]:
         raise IllegalTransitionError(f"hazard {hazard_id} is {current}; it cannot become {to_status}")
     return target
+
+
+def check_undo(hazard_id: int, current: str, previous: str) -> HazardStatus:
+    """The status an undo returns to: the same one, or a dismissal back to the active status it ended."""
+    target = HazardStatus(previous)
+    if current == previous or target in REOPENABLE.get(HazardStatus(current), ()):
+        return target
+    raise IllegalTransitionError(f"hazard {hazard_id} is {current}; an undo cannot make it {previous} again")

@@ -130,6 +130,8 @@ class HazardEvent(Base):
     rectify_due_at: Mapped[datetime | None] = mapped_column(default=None)
     supervised: Mapped[bool] = mapped_column(default=False, server_default=false())
     legal_hold: Mapped[bool] = mapped_column(default=False, server_default=false())  # retention never deletes
+    # A property company answered "not an obstruction / please review": awaiting the police's decision.
+    disputed: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     history: Mapped[list[HazardHistory]] = relationship(
         back_populates="hazard", order_by="HazardHistory.id", cascade="all, delete-orphan"

@@ -59,6 +59,7 @@ class HazardFilters:
     severity: str | None = None
     overdue_at: datetime | None = None  # only hazards whose running deadline passed before this instant
     escalated: bool = False  # only hazards that climbed the escalation ladder
+    disputed: bool = False  # only active hazards their answering unit disputed, awaiting the police
 
     def without_status(self) -> HazardFilters:
         return replace(self, status=None)
@@ -87,6 +88,8 @@ class HazardFilters:
             query = query.where(m.HazardEvent.status.in_(ACTIVE), running_due() < self.overdue_at)
         if self.escalated:
             query = query.where(escalated())
+        if self.disputed:
+            query = query.where(m.HazardEvent.disputed.is_(True), m.HazardEvent.status.in_(ACTIVE))
         return query
 
 

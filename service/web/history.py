@@ -15,7 +15,14 @@ from service.locale import Translator, catalogue
 from service.store import models as m
 
 Names = dict[str, dict[str, str]]
-LABELS = {"reason": "reason", "source": "source", "status": "health", "stage": "history.stage", "why": "history.why"}
+LABELS = {
+    "reason": "reason",
+    "source": "source",
+    "status": "health",
+    "stage": "history.stage",
+    "why": "history.why",
+    "undone": "action",
+}
 """Parameters that are codes, and the catalogue prefix that names them."""
 
 
@@ -76,6 +83,8 @@ def _values(params: dict, hazard: m.HazardEvent, words: HistoryWords) -> dict[st
 
 def _key(action: str, params: dict) -> str:
     """The catalogue key of an event: some actions read differently by what they were about."""
+    if action == "suspected":
+        return "history.suspected"
     if action == "opened":
         for marker, variant in (("down_s", "offline"), ("location", "inspection"), ("dwell_s", "camera")):
             if marker in params:
@@ -98,6 +107,8 @@ def describe(entry: m.HazardHistory, hazard: m.HazardEvent, words: HistoryWords)
     sentence = messages[key].format_map(values)
     if "clear_width_m" in entry.params and entry.action != "severity":
         sentence += words.t("history.semicolon") + messages["history.width"].format_map(values)
+    if "second_look" in entry.params and entry.action != "suspected":
+        sentence += words.t("history.semicolon") + messages["history.second_look"].format_map(values)
     return f"{sentence}: {text}" if text else sentence
 
 

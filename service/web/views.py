@@ -42,7 +42,7 @@ FILTER_KEYS = (
     "order",
 )
 SEVERITIES = ("minor", "major", "critical")
-ATTENTION = ("overdue", "escalated")  # what needs someone's attention first
+ATTENTION = ("overdue", "escalated", "disputed")  # what needs someone's attention first
 ORDERS = ("newest", "oldest", "due")
 
 
@@ -92,6 +92,7 @@ def queue_state(params: dict[str, str], zone: ZoneInfo, now: datetime | None = N
         severity=values["severity"] if values["severity"] in SEVERITIES else None,
         overdue_at=(now or utcnow()) if attention == "overdue" else None,
         escalated=attention == "escalated",
+        disputed=attention == "disputed",
     )
     return QueueState(filters, order, values)
 

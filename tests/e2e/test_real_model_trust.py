@@ -1,17 +1,23 @@
 """Trust with the real default model on the bus photo shipped in ultralytics: a nudged camera does not clear
-and re-open the parked bus's hazard, and a backlog uploaded newest first opens exactly one, dated from the
-oldest frame."""
+and re-open the parked bus's hazard, a backlog uploaded newest first opens exactly one, dated from the oldest
+frame, and a disarmed lane opens none."""
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 
-from tests.e2e.test_real_model import ASSETS, T0, client, jpeg, push  # noqa: F401  (the client fixture)
+from service.api.app import create_app
+from service.auth.keys import create_key
+from service.config.settings import Settings
+from tests.e2e.test_real_model import ASSETS, SITE, T0, client, jpeg, push  # noqa: F401  (the client fixture)
 
 
 def nudged(quality: int) -> bytes:
@@ -57,3 +63,28 @@ def test_a_backlog_uploaded_newest_first_opens_one_hazard_from_the_oldest_frame(
     detail = client.get(f"/api/v1/hazards/{opened[0]['hazard_id']}", headers=client.admin).json()
     assert detail["first_seen_at"] == T0.isoformat()  # the backlog's oldest frame
     assert detail["opened_at"] == (T0 + timedelta(seconds=240)).isoformat()  # the newest time seen
+
+
+@pytest.fixture
+def market_client(default_model_path: Path, tmp_path: Path):
+    """The same site, its lane disarmed from 16:00 to 17:00 site time (a market): T0 is 16:00 in Shanghai."""
+    site = copy.deepcopy(SITE)
+    site["cameras"][0]["zones"][0]["arming"] = {"disarmed": [{"from": "16:00", "to": "17:00"}]}
+    site_file = tmp_path / "site.yaml"
+    site_file.write_text(yaml.safe_dump(site))
+    settings = Settings(data_dir=tmp_path / "data", site_file=site_file, models_dir=default_model_path.parent)
+    with TestClient(create_app(settings)) as test_client:
+        with test_client.app.state.runtime.db.session() as session:
+            key = create_key(session, "gw", "gateway", camera_ids=["bus-cam"])
+        test_client.headers.update({"Authorization": f"Bearer {key}"})
+        yield test_client
+
+
+@pytest.mark.model
+def test_a_disarmed_lane_opens_nothing_until_it_is_armed_again(market_client: TestClient) -> None:
+    bus = ASSETS / "bus.jpg"
+    for n, seconds in enumerate((0, 60, 120, 1800, 3540)):  # the bus stands through the market hour
+        result = push(market_client, "bus-cam", jpeg(bus, 95 - n), seconds)
+        assert [d["zones"] for d in result["detections"] if d["class_name"] == "bus"] == [["lane"]]
+        assert result["hazards"] == []
+    assert changes(push(market_client, "bus-cam", jpeg(bus, 89), 3600)) == ["opened"]  # 17:00: armed, still there

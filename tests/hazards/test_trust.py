@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from service.config.arming import ArmingSchedule
 from service.hazards.engine import CameraState, HazardEngine, Tuning
-from tests.hazards.test_engine import CAMERA, PARKED, T0, H, W, run
+from tests.hazards.test_engine import CAMERA, LANE, PARKED, T0, H, W, run
 from tests.support import detections
 
 TUNING = Tuning(clear_after_s=60, clear_after_misses=3)
@@ -97,3 +98,15 @@ def test_a_state_saved_before_exit_inertia_loads_and_keeps_its_hazard() -> None:
     restored = CameraState.from_json(old)
     assert run(engine, restored, 360, PARKED) == [("updated", "lane")]
     assert run(engine, restored, 370, NUDGED) == []
+
+
+def test_a_disarmed_zone_opens_nothing_and_opens_when_armed_again_if_the_object_stayed() -> None:
+    """A lane that is a market for a while: T0 is 16:00 site time (Shanghai, UTC+8), the window 16:00-16:10."""
+    market = {"disarmed": [{"from": "16:00", "to": "16:10"}]}
+    lane = LANE.model_copy(update={"arming": ArmingSchedule.model_validate(market)})
+    engine, state = HazardEngine(CAMERA.model_copy(update={"zones": [lane]}), TUNING), CameraState()
+    changes = []
+    for t in range(0, 600, 60):  # parked through the market hours: the dwell is met at 300 s, but disarmed
+        changes += run(engine, state, t, PARKED)
+    assert ("opened", "lane") not in changes
+    assert run(engine, state, 600, PARKED) == [("opened", "lane")]  # 16:10: armed again, still there

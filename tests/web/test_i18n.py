@@ -27,7 +27,8 @@ def used_keys() -> set[str]:
         keys |= set(re.findall(r'PageError\(\d+, "([a-z_.]+)"', source))
         keys |= set(re.findall(r'_login_page\([^)]*?"(login\.[a-z_]+)"', source))
         keys |= set(re.findall(r'key="(error\.[a-z_]+)"', source))
-    keys |= set(re.findall(r'(?<![\w.])t\("([a-z_.]+[a-z_])"', (WEB_DIR / "static" / "editor.js").read_text()))
+    for script in ("editor.js", "arming.js"):
+        keys |= set(re.findall(r'(?<![\w.])t\("([a-z_.]+[a-z_])"', (WEB_DIR / "static" / script).read_text()))
     keys |= {f"status.{s}" for s in (*STATUSES, "active", "all")}
     keys |= {f"filter.attention.{a}" for a in ATTENTION}
     keys |= {f"due.{stage}_{state}" for stage in ("acknowledge", "rectify") for state in ("within", "overdue")}

@@ -16,13 +16,13 @@ from service.store.db import utcnow
 from service.store.delivery_models import DEAD, Delivery
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"], dependencies=[Depends(require("admin"))])
-Status = Literal["pending", "delivered", "dead"]
+Status = Literal["pending", "delivered", "dead", "held"]  # held: by a zone's cooldown (docs/delivery.md)
 
 
 class DeliveryView(BaseModel):
     id: int
     idempotency_key: str
-    hazard_id: int
+    hazard_id: int | None  # None: a campaign report's or a cooldown digest's message
     event: str
     agency_id: str
     channel: str

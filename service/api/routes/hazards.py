@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from service.actions.hazards import READERS, Action, HazardCommand, act_on_hazard, load_visible, read_evidence
 from service.actions.report_views import CONTACT_READERS, reporter_contact
 from service.actions.times import filter_instant
+from service.actions.undo import undo
 from service.actions.views import HazardDetail, HazardList, HazardSummary
 from service.auth.keys import Principal
 from service.deps import Cursor, PrincipalDep, RowId, RuntimeDep, SessionDep, require
@@ -95,6 +96,13 @@ def get_evidence(
     )
 
 
+@router.post("/{hazard_id}/undo", response_model=HazardDetail)
+def undo_judgement(hazard_id: RowId, session: SessionDep, runtime: RuntimeDep, who: PrincipalDep) -> HazardDetail:
+    """Take back your own latest confirm or dismissal within `CLEARWAY_UNDO_WINDOW_S`: 409 `undo_expired` after
+    it, 409 `nothing_to_undo` without one, 403 for someone else's. Messages already sent are not recalled."""
+    return undo(session, runtime.writer, who, hazard_id, runtime.settings.undo_window_s)
+
+
 @router.post("/{hazard_id}/{action}", response_model=HazardDetail)
 def act(
     hazard_id: RowId,
@@ -105,5 +113,6 @@ def act(
     body: HazardCommand | None = None,
 ) -> HazardDetail:
     """Lifecycle actions by role; an illegal transition is 409, a role that may not act is 403. `accept` and
-    `reject` (with a `reason`) moderate a resident's report waiting in pending_review."""
+    `reject` (with a `reason`) moderate a resident's report waiting in pending_review; `dispute` (the answering
+    unit: `not_an_obstruction`, or `please_review` with a note) flags an active hazard for the police's review."""
     return act_on_hazard(session, runtime.writer, runtime.scenes, who, hazard_id, action, body)

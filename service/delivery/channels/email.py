@@ -13,6 +13,7 @@ from email.utils import formatdate
 
 from service.delivery.channels.base import Message, PermanentError, RetryableError
 from service.delivery.config import EmailChannel
+from service.delivery.digest_messages import digest_text, digest_title, is_digest
 from service.delivery.messages import plain_text, title
 from service.delivery.report_messages import is_report, report_text, report_title
 
@@ -20,6 +21,10 @@ from service.delivery.report_messages import is_report, report_text, report_titl
 def build_email(channel: EmailChannel, message: Message) -> EmailMessage:
     if is_report(message.event):
         return _report_email(channel, message)
+    if is_digest(message.event):  # a cooldown digest: the list as text, no image
+        mail = _headers(channel, message, digest_title(message.event))
+        mail.set_content(digest_text(message.event, message.idempotency_key))
+        return mail
     event = message.event
     mail = _headers(channel, message, title(event))
     mail["X-Clearway-Hazard"] = str(event["hazard"]["id"])

@@ -3,6 +3,7 @@
     <prefix>/available                    "online" / "offline" (retained; "offline" is the last will)
     <prefix>/<compound>/<camera>/hazards  every event as JSON, QoS 1, not retained
     <prefix>/<compound>/<camera>/state    the camera's active hazards now, retained
+    <prefix>/<compound>/<camera>/digest   a cooldown digest of one of its zones, QoS 1, not retained
     <prefix>/reports/<unit>/<kind>        the latest campaign report of a unit (weekly_report, final_report), retained
 
 One connection per broker and credentials, kept open and reconnected by paho's network thread.
@@ -18,6 +19,7 @@ import paho.mqtt.client as mqtt
 
 from service.delivery.channels.base import Message, RetryableError
 from service.delivery.config import MqttChannel
+from service.delivery.digest_messages import is_digest
 from service.delivery.report_messages import is_report
 
 
@@ -115,6 +117,10 @@ class MqttSender:
         if is_report(message.event):
             topic = report_topic(channel.topic_prefix, message.event["report"]["unit"]["id"], message.event["event"])
             connection.publish(topic, body, channel.qos, True, channel.timeout_s)
+            return
+        if is_digest(message.event):
+            topic = f"{channel.topic_prefix}/{message.event['compound']['id']}/{message.event['camera']['id']}/digest"
+            connection.publish(topic, body, channel.qos, False, channel.timeout_s)
             return
         hazard = message.event["hazard"]
         event_topic, state_topic = topics(channel.topic_prefix, hazard["compound"]["id"], hazard["camera"]["id"])

@@ -13,6 +13,7 @@ import httpx
 
 from service.delivery.channels.base import Message, PermanentError, RetryableError, check_http, post
 from service.delivery.config import DingtalkChannel, WecomChannel
+from service.delivery.digest_messages import digest_markdown, digest_title, is_digest
 from service.delivery.messages import markdown, title
 from service.delivery.report_messages import is_report, report_markdown, report_title
 from service.delivery.signing import dingtalk_signed_url
@@ -43,12 +44,14 @@ def _json(payload: dict) -> bytes:
 
 
 def _markdown(message: Message, limit: int) -> str:
-    """A hazard's facts, or a campaign report's summary with its link."""
-    lay_out = report_markdown if is_report(message.event) else markdown
+    """A hazard's facts, a campaign report's summary with its link, or a cooldown digest's list."""
+    lay_out = report_markdown if is_report(message.event) else digest_markdown if is_digest(message.event) else markdown
     return lay_out(message.event, message.idempotency_key, limit)
 
 
 def _title(message: Message) -> str:
+    if is_digest(message.event):
+        return digest_title(message.event)
     return report_title(message.event) if is_report(message.event) else title(message.event)
 
 

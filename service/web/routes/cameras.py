@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -19,7 +20,8 @@ from service.actions.scenes import SceneBlock, scene_action, scene_blocks, visib
 from service.auth.audit import audit
 from service.auth.keys import Principal
 from service.auth.users import UserPrincipal
-from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, SiteConfigError, ZoneType
+from service.config.arming import DAYS
+from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, Site, SiteConfigError, ZoneType
 from service.deps import RuntimeDep, SessionDep, require
 from service.runtime import Runtime
 from service.store import models as m
@@ -76,7 +78,22 @@ def _visible_camera(session: Session, runtime: Runtime, who: UserPrincipal, came
         raise PageError(404, "error.not_found") from None
 
 
-def _editor_data(camera: Camera, view: CameraView | None, revision: int, editable: bool) -> dict:
+def _arming_data(site: Site, camera: Camera, now: datetime) -> dict:
+    """What the editor shows of the schedules: the camera's (zones inherit it), the site clock, armed now."""
+    local = now.astimezone(site.zone)
+    offset = local.strftime("%z")
+    return {
+        "camera": camera.arming.model_dump(mode="json") if camera.arming is not None else None,
+        "timezone": site.timezone,
+        "offset": f"{offset[:3]}:{offset[3:]}",
+        "holidays": [d.isoformat() for d in site.holidays],
+        "days": list(DAYS),
+        "now": format_time(now, site.zone),
+        "armed_now": {z.id: camera.zone_armed(z.id, now) for z in camera.zones},
+    }
+
+
+def _editor_data(camera: Camera, view: CameraView | None, revision: int, editable: bool, site: Site) -> dict:
     return {
         "camera": camera.id,
         "revision": revision,
@@ -90,6 +107,7 @@ def _editor_data(camera: Camera, view: CameraView | None, revision: int, editabl
             z.value: {"dwell": DEFAULT_DWELL_SECONDS[z], "categories": list(DEFAULT_CATEGORIES[z])} for z in ZoneType
         },
         "save_url": f"/web/cameras/{camera.id}/zones",
+        "arming": _arming_data(site, camera, datetime.now(UTC)),
     }
 
 
@@ -116,10 +134,10 @@ def editor_page(
         select(func.count()).where(m.HazardEvent.camera_id == camera_id, m.HazardEvent.status.in_(ACTIVE))
     )
     scene = runtime.scenes.get(camera_id)
-    data = _editor_data(camera, view, revision, who.role in EDITORS)
+    data = _editor_data(camera, view, revision, who.role in EDITORS, runtime.sites.current())
     blocks = scene_blocks(session, camera) if scene is not None else []
     messages = catalogue(language_of(request, web))
-    js_messages = {k: v for k, v in messages.items() if k.startswith(("editor.", "zone.", "shape."))}
+    js_messages = {k: v for k, v in messages.items() if k.startswith(("editor.", "zone.", "shape.", "arming."))}
     return render(
         request,
         "editor.html",
@@ -131,6 +149,8 @@ def editor_page(
         zone_types=data["zone_types"],
         categories=data["categories"],
         editable=data["editable"],
+        arming_zone=data["arming"]["timezone"],
+        arming_offset=data["arming"]["offset"],
         revision=revision,
         open_count=open_count or 0,
         compound=runtime.sites.current().compound(camera.compound),

@@ -23,6 +23,7 @@ from service.actions.hazards import (
     load_visible,
 )
 from service.actions.proof import save_after_photo
+from service.actions.undo import offers, undo
 from service.actions.views import HazardDetail
 from service.auth.users import UserPrincipal
 from service.deps import RowId, RuntimeDep, SessionDep
@@ -35,9 +36,9 @@ from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, history_
 from service.web.views import deadline, deliveries, duration_s, escalated_to, names, open_for_s, queue_state, zone_of
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
-PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note", "accept", "reject")
+PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note", "accept", "reject", "dispute", "undo")
 NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard in the queue
-ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large")
+ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large", "undo_expired")
 
 
 def visible_hazard(session: Session, who: UserPrincipal, hazard_id: int) -> m.HazardEvent:
@@ -121,6 +122,9 @@ def hazard_page(
         error=known_code(request.query_params.get("error"), ERRORS),
         verified=frames["cleared"] if detail["status"] != "dismissed" else None,
         deadline=deadline(hazard, now),
+        undo=offers(
+            session, who, (hazard_id, request.query_params.get("done_id")), now, runtime.settings.undo_window_s
+        ),
     )
 
 
@@ -154,7 +158,12 @@ async def act(
     except ValidationError:
         return RedirectResponse(f"{back}&error=invalid", status_code=303)
     try:
-        await run_in_threadpool(act_on_hazard, session, runtime.writer, runtime.scenes, who, hazard_id, action, command)
+        if action == "undo":
+            await run_in_threadpool(undo, session, runtime.writer, who, hazard_id, runtime.settings.undo_window_s)
+        else:
+            await run_in_threadpool(
+                act_on_hazard, session, runtime.writer, runtime.scenes, who, hazard_id, action, command
+            )
     except ActionError as error:
         return RedirectResponse(f"{back}&error={_error_code(session, error)}", status_code=303)
     if action == "rectify" and has_photo:
@@ -178,7 +187,7 @@ def _error_code(session: Session, error: ActionError) -> str:
     if isinstance(error, Forbidden):
         return "forbidden"
     if isinstance(error, Conflict):
-        return "conflict"
+        return error.reason if error.reason in ERRORS else "conflict"
     return error.reason if isinstance(error, Invalid) and error.reason in ERRORS else "invalid"
 
 

@@ -33,6 +33,12 @@
   let lastDown = { point: null, at: 0 };
   let dirty = false;
   let invalid = new Set();
+  // The arming schedule part of the zone panel (arming.js): fill, listen, payload; it edits zones[selected].
+  const schedules = window.clearwayArming({
+    data, t, $, clone,
+    zone: () => (selected && selected.kind === "zone" ? zones[selected.index] : null),
+    changed: () => changed(),
+  });
 
   const polygonOf = (sel) => (sel.kind === "zone" ? zones[sel.index].polygon : masks[sel.index]);
   const isSelected = (kind, i) => selected && selected.kind === kind && selected.index === i;
@@ -108,7 +114,15 @@
       li.append(button);
       list.append(li);
     };
-    zones.forEach((z, i) => add("zone", i, `${z.id} · ${t("zone." + z.type)}`, `t-${z.type}`));
+    zones.forEach((z, i) => {
+      add("zone", i, `${z.id} · ${t("zone." + z.type)}`, `t-${z.type}`);
+      if (schedules.scheduled(z)) {
+        const badge = document.createElement("span");
+        badge.className = "badge plain";
+        badge.textContent = t("arming.badge");
+        list.lastChild.firstChild.append(badge);
+      }
+    });
     masks.forEach((m, i) => add("mask", i, t("editor.mask", { n: i + 1 }), "mask"));
     if (!zones.length && !masks.length) {
       const li = document.createElement("li");
@@ -138,6 +152,7 @@
     $("prop-dwell").placeholder = t("editor.default_dwell", { s: defaults.dwell });
     const effective = z.categories == null ? defaults.categories : z.categories;
     document.querySelectorAll("#prop-categories input").forEach((box) => { box.checked = effective.includes(box.value); });
+    schedules.fill(z);
   }
 
   function select(sel) {
@@ -319,6 +334,7 @@
       z.categories = Array.from(document.querySelectorAll("#prop-categories input:checked")).map((b) => b.value);
     })));
     $("prop-categories-default").addEventListener("click", zoneProp((z) => { z.categories = null; fillProps(); }));
+    schedules.listen(zoneProp);
   }
 
   function payload() {
@@ -328,6 +344,7 @@
         const out = { id: z.id, type: z.type, name: z.name || "", polygon: z.polygon.map(round), min_overlap: z.min_overlap ?? 0.5 };
         if (z.dwell_seconds != null) out.dwell_seconds = z.dwell_seconds;
         if (z.categories != null) out.categories = z.categories;
+        if (z.arming != null) out.arming = schedules.payload(z.arming);
         return out;
       }),
       masks: masks.map((m) => m.map(round)),
