@@ -6,14 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from service.config import clock
+
 
 def site_time(value: datetime | None, zone: ZoneInfo) -> str:
-    """'2026-05-01 08:00+08:00' in the site's zone, '-' for none."""
-    if value is None:
-        return "-"
-    local = value.astimezone(zone)
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M") + f" {offset[:3]}:{offset[3:]}"
+    """'2026-05-01 08:00 +08:00' in the site's zone, '-' for none."""
+    return clock.site_time(value, zone, empty="-")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

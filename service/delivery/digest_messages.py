@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from service.config.clock import site_time
 from service.config.site import Site
 from service.locale import Translator, translator
 from service.store import models as m
@@ -28,11 +29,7 @@ def site_language(site: Site) -> str:
 
 def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     """Site time with its UTC offset, as the pages show it (`2026-12-02 10:15 +08:00`)."""
-    if value is None:
-        return "-"
-    local = value.astimezone(zone)
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M") + f" {offset[:3]}:{offset[3:]}"
+    return site_time(value, zone, empty="-")
 
 
 def duration(seconds: float, t: Translator) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.config.clock import site_time
 from service.config.site import Site
 from service.store import models as m
 from service.store.delivery_models import HazardEscalation
@@ -152,11 +153,7 @@ def facts(event: dict) -> list[tuple[str, str]]:
 
 def _local(value: str | None, zone: ZoneInfo) -> str:
     """An instant of the event in the site's time, with its offset (as the pages show it)."""
-    if not value:
-        return "-"
-    local = datetime.fromisoformat(value).astimezone(zone)
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M:%S ") + f"{offset[:3]}:{offset[3:]}"
+    return site_time(datetime.fromisoformat(value), zone, seconds=True) if value else "-"
 
 
 def _evidence_url(event: dict) -> str | None:

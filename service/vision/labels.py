@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 
+from service.config import clock
 from service.config.site import Site, Zone
 from service.vision.drawing import PALETTE, ObjectShape, ZoneShape, can_draw
 from service.vision.types import Detections
@@ -82,9 +83,7 @@ def object_shapes(t: Translator, detections: Detections) -> list[ObjectShape]:
 
 def site_time(at: datetime, zone: tzinfo) -> str:
     """ "2026-12-02 10:15:03 +08:00": the site's wall clock with its offset, as the pages show times."""
-    local = at.astimezone(zone)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%d %H:%M:%S} {offset[:3]}:{offset[3:]}"
+    return clock.site_time(at, zone, seconds=True)
 
 
 def duration(t: Translator, seconds: float) -> str:

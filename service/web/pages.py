@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from service.auth.sessions import ActiveSession
 from service.auth.users import UserPrincipal
+from service.config.clock import site_time
 from service.web.config import LANGUAGES, WebSettings
 from service.web.history import HistoryWords, Names
 from service.web.i18n import catalogue, language_of, translator
@@ -82,11 +83,7 @@ def site_zone(request: Request) -> ZoneInfo:
 
 def format_time(value: datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:
     """Site time with its UTC offset, e.g. `2026-12-02 10:15 +08:00`: a reader never has to guess the zone."""
-    if value is None:
-        return ""
-    local = value.astimezone(zone)
-    offset = local.strftime("%z")
-    return local.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") + f" {offset[:3]}:{offset[3:]}"
+    return site_time(value, zone, seconds)
 
 
 def format_duration(seconds: float, t: object) -> str:

@@ -21,6 +21,7 @@ from service.auth.audit import audit
 from service.auth.keys import Principal
 from service.auth.users import UserPrincipal
 from service.config.arming import DAYS
+from service.config.clock import utc_offset
 from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camera, Site, SiteConfigError, ZoneType
 from service.deps import RuntimeDep, SessionDep, require
 from service.runtime import Runtime
@@ -80,12 +81,10 @@ def _visible_camera(session: Session, runtime: Runtime, who: UserPrincipal, came
 
 def _arming_data(site: Site, camera: Camera, now: datetime) -> dict:
     """What the editor shows of the schedules: the camera's (zones inherit it), the site clock, armed now."""
-    local = now.astimezone(site.zone)
-    offset = local.strftime("%z")
     return {
         "camera": camera.arming.model_dump(mode="json") if camera.arming is not None else None,
         "timezone": site.timezone,
-        "offset": f"{offset[:3]}:{offset[3:]}",
+        "offset": utc_offset(now, site.zone),
         "holidays": [d.isoformat() for d in site.holidays],
         "days": list(DAYS),
         "now": format_time(now, site.zone),
