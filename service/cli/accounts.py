@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from service.auth.keys import ROLES
-from service.cli.common import agency_roles, database_with_site, fail, write_secrets
+from service.cli.common import agency_roles, database_with_site, fail, site_session, write_secrets
 from service.cli.tables import site_time, table
 from service.config.settings import Settings
 from service.config.site import load_site
@@ -32,13 +32,9 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
     """Every key with its prefix (what `revoke` takes), never its secret."""
     from service.auth.accounts import list_keys
 
-    zone = load_site(settings.site_file).zone
-    db = database_with_site(settings)
-    try:
-        with db.session() as session:
-            keys = list_keys(session)
-    finally:
-        db.dispose()
+    with site_session(settings) as (session, site):
+        keys = list_keys(session)
+    zone = site.zone
     headers = ("prefix", "name", "role", "agency", "cameras", "created", "revoked")
     rows = [
         (k.prefix, k.name, k.role, k.agency_id or "", ",".join(k.camera_ids), *times)
@@ -52,14 +48,11 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_keys_revoke(args: argparse.Namespace, settings: Settings) -> int:
     from service.auth.accounts import CLI, AccountError, revoke_key
 
-    db = database_with_site(settings)
     try:
-        with db.session() as session:
+        with site_session(settings) as (session, _site):
             key = revoke_key(session, args.prefix, CLI)
     except AccountError as exc:
         return fail(str(exc))
-    finally:
-        db.dispose()
     print(f"key {key.prefix} ({key.role}:{key.name}) revoked: it is refused from now on")
     return 0
 

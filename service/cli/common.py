@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from service.config.settings import Settings
 from service.config.site import Site, load_site
@@ -16,7 +20,7 @@ def fail(message: str) -> int:
     return 2
 
 
-def database_with_site(settings: Settings) -> Database:
+def database_with_site(settings: Settings, site: Site | None = None) -> Database:
     """The configured database, migrated, with the site file's agencies, compounds and cameras mirrored in."""
     from service.store.migrate import upgrade
     from service.store.site_sync import sync_site
@@ -24,8 +28,20 @@ def database_with_site(settings: Settings) -> Database:
     db = Database(settings.resolved_database_url)
     upgrade(db.engine)
     with db.session() as session:
-        sync_site(session, load_site(settings.site_file))
+        sync_site(session, site or load_site(settings.site_file))
     return db
+
+
+@contextmanager
+def site_session(settings: Settings) -> Iterator[tuple[Session, Site]]:
+    """One command's transaction on the migrated, synced database, with the site (read once); disposed after."""
+    site = load_site(settings.site_file)
+    db = database_with_site(settings, site)
+    try:
+        with db.session() as session:
+            yield session, site
+    finally:
+        db.dispose()
 
 
 def agency_roles(site: Site) -> list[tuple[str, str]]:

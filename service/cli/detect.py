@@ -36,7 +36,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     from service.runtime import default_detector_factory
     from service.vision.decoding import decode_image
     from service.vision.drawing import draw, font_problem
-    from service.vision.labels import language, object_shapes, site_language, zone_shapes
+    from service.vision.labels import language, object_shapes, zone_shapes
 
     site = load_site(args.site or settings.site_file)
     camera = site.camera(args.camera)
@@ -50,7 +50,7 @@ def cmd_detect(args: argparse.Namespace, settings: Settings) -> int:
     detections = detector.detect(image)
     now = datetime.now(UTC)
     observation = HazardEngine(camera).observe(CameraState(), now, detections, "cli", image.shape[1], image.shape[0])
-    lang = language(args.language or site_language(site))
+    lang = language(args.language or site.language)
     if font_problem():
         print(f"warning: {font_problem()}", file=sys.stderr)
     t = translator(lang)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from service.auth.audit import audit
 from service.auth.users import USER_ROLES
-from service.cli.common import agency_roles, database_with_site, fail, write_secrets
+from service.cli.common import agency_roles, database_with_site, fail, site_session, write_secrets
 from service.cli.tables import site_time, table
 from service.config.settings import Settings
 
@@ -41,15 +41,10 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
     from service.auth.accounts import list_people
-    from service.config.site import load_site
 
-    zone = load_site(settings.site_file).zone
-    db = database_with_site(settings)
-    try:
-        with db.session() as session:
-            people = list_people(session)
-    finally:
-        db.dispose()
+    with site_session(settings) as (session, site):
+        people = list_people(session)
+    zone = site.zone
     headers = ("username", "name", "role", "agency", "last login", "locked until", "disabled")
     rows = [
         (p.username, p.display_name, p.role, p.agency_id or "", *(site_time(t, zone) for t in times))
@@ -64,14 +59,11 @@ def _change(settings: Settings, done: str, change: Callable[..., object], *args:
     """Run one change of service/auth/accounts.py as the CLI; print `done` or the reason it was not made."""
     from service.auth.accounts import CLI, AccountError
 
-    db = database_with_site(settings)
     try:
-        with db.session() as session:
+        with site_session(settings) as (session, _site):
             change(session, *args, CLI)
     except AccountError as exc:
         return fail(str(exc))
-    finally:
-        db.dispose()
     print(done)
     return 0
 
@@ -100,14 +92,11 @@ def cmd_users_reset_password(args: argparse.Namespace, settings: Settings) -> in
     from service.auth.accounts import CLI, AccountError, reset_password
 
     given = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
-    db = database_with_site(settings)
     try:
-        with db.session() as session:
+        with site_session(settings) as (session, _site):
             password = reset_password(session, args.username, CLI, given)
     except AccountError as exc:
         return fail(str(exc))
-    finally:
-        db.dispose()
     if given is None:
         print(password)
         print(f"(new password of {args.username!r}; shown once; their sessions ended)", file=sys.stderr)

@@ -250,6 +250,11 @@ class Site(StrictModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def language(self) -> str:
+        """What the site's people read: its campaign's language (reports, messages, evidence), else Chinese."""
+        return self.campaign.language if self.campaign is not None else "zh"
+
     def camera(self, camera_id: str) -> Camera | None:
         return next((c for c in self.cameras if c.id == camera_id), None)
 

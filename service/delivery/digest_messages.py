@@ -22,11 +22,6 @@ def is_digest(event: dict) -> bool:
     return event.get("schema") == DIGEST_SCHEMA
 
 
-def site_language(site: Site) -> str:
-    """The campaign's language (the reports' and messages'), else Chinese, as service/vision/labels.py."""
-    return site.campaign.language if site.campaign is not None else "zh"
-
-
 def local_time(value: datetime | None, zone: ZoneInfo) -> str:
     """Site time with its UTC offset, as the pages show it (`2026-12-02 10:15 +08:00`)."""
     return site_time(value, zone, empty="-")
@@ -46,7 +41,7 @@ def build_digest_event(
     digest: DeliveryDigest, hazards: list[m.HazardEvent], held: dict[int, list[str]], site: Site, public_url: str
 ) -> dict:
     """The JSON every channel starts from: the window, each held hazard as it is now, and the text to show."""
-    lang = site_language(site)
+    lang = site.language
     t, zone_info = translator(lang), site.zone
     base = public_url.rstrip("/")
     camera = site.camera(digest.camera_id)

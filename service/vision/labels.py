@@ -23,14 +23,9 @@ def language(preferred: str) -> str:
     return preferred if can_draw("中") else "en"
 
 
-def site_language(site: Site) -> str:
-    """The site's language: its campaign's (the reports' and messages'), else Chinese."""
-    return site.campaign.language if site.campaign is not None else "zh"
-
-
 def evidence_language(site: Site) -> str:
     """The language a site's pictures are drawn in: its own, or English without a CJK font."""
-    return language(site_language(site))
+    return language(site.language)
 
 
 def readable(name: str, fallback: str) -> str:
