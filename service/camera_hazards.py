@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.config.duties import camera_kind
@@ -23,6 +24,7 @@ from service.metrics import Metrics
 from service.store import models as m
 from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
 from service.store.lifecycle import HazardStatus
+from service.store.watch_models import LiftEntry
 from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
 from service.vision.evidence import HazardFacts, hazard_pictures
 from service.vision.labels import evidence_language
@@ -48,6 +50,8 @@ class CameraHazards:
         self.metrics.hazard_changes.labels(kind=change.kind).inc()
         zone = camera.zone(change.zone_id)
         assert zone is not None  # the engine only places objects in the camera's own zones
+        if change.kind == ChangeKind.entered:
+            return self._lift_entry(session, camera, change, work)
         hazard = find_by_key(session, change.key)
         width = widths.get(zone) if change.kind in (ChangeKind.opened, ChangeKind.updated) else None
         grade = None if width is None else _grade(width, camera)
@@ -80,6 +84,9 @@ class CameraHazards:
             params = {"object": change.class_name, "category": change.category, "zone": zone.id, "dwell_s": dwell_s}
             params |= (grade.params() if grade is not None else {}) | looked.params()
             hazard = self.writer.open(session, new, assignment, note, pictures, grade, params)
+            entry = session.scalars(select(LiftEntry).where(LiftEntry.engine_key == change.key)).first()
+            if entry is not None:
+                entry.hazard_id = hazard.id  # the lift entry that stayed past the dwell
         elif hazard is not None and change.kind == ChangeKind.updated:
             self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
         elif hazard is not None and change.kind == ChangeKind.earlier:
@@ -99,6 +106,25 @@ class CameraHazards:
             "severity": hazard.severity,
             "clear_width_m": hazard.clear_width_m,
         }
+
+    def _lift_entry(self, session: Session, camera: Camera, change: HazardChange, work: FrameWork) -> dict:
+        """One object entering a lift: counted per lift and site day (docs/lifts.md)."""
+        day = change.at.astimezone(self.sites.current().zone).date().isoformat()
+        session.add(
+            LiftEntry(
+                engine_key=change.key,
+                camera_id=camera.id,
+                zone_key=change.zone_id,
+                compound_id=camera.compound,
+                category=change.category,
+                class_name=change.class_name,
+                entered_at=change.at,
+                day=day,
+                frame_id=work.frame_id,
+            )
+        )
+        self.metrics.lift_entries.labels(camera=camera.id, zone=change.zone_id).inc()
+        return {"change": change.kind, "key": change.key, "hazard_id": None, "zone": change.zone_id}
 
     def _second_look(self, work: FrameWork, change: HazardChange) -> SecondLook:
         if self.look is None:

@@ -26,6 +26,15 @@ class Metrics:
         self.queue_depth = Gauge("clearway_inference_queue_depth", "Frames waiting for inference", registry=r)
         self.open_hazards = Gauge("clearway_open_hazards", "Hazards not yet closed", registry=r)
         self.hazard_changes = Counter("clearway_hazard_changes_total", "Hazard changes by kind", ["kind"], registry=r)
+        self.lift_entries = Counter(
+            "clearway_lift_entries_total",
+            "Objects seen entering a lift (elevator zone)",
+            ["camera", "zone"],
+            registry=r,
+        )
+        self.fixtures_ignored = Counter(
+            "clearway_fixture_detections_total", "Detections ignored as a marked fixture", ["camera"], registry=r
+        )
         self.second_looks = Counter(
             "clearway_second_looks_total",
             "Second looks before a camera hazard opens: confirmed, held (suspected) or none (not made)",

@@ -30,11 +30,13 @@ from service.config.site import Site
 from service.config.site_holder import SiteHolder
 from service.frame_flow import FrameResult, FrameWork
 from service.hazards.engine import CameraState, ChangeKind, HazardEngine, Observation, Tuning
+from service.hazards.fixtures import FIXTURE, FixtureMark
 from service.metrics import Metrics
 from service.scene.scenes import StaticScenes
 from service.store import models as m
 from service.store.db import Database
 from service.store.evidence import suffix_of
+from service.store.fixtures import live_fixtures
 from service.store.frames import add_detections, find_duplicate
 from service.store.hazard_writer import HazardWriter
 from service.store.latest_frames import LatestFrames, is_jpeg
@@ -129,8 +131,17 @@ class Pipeline:
         frame = work.frame
         state_row = session.get(m.CameraState, frame.camera_id)
         state = CameraState.from_json(state_row.state if state_row else None)
+        marks = [
+            FixtureMark(f.id, f.category, f.class_name, tuple(f.box), f.expires_at)
+            for f in live_fixtures(session, frame.camera_id, frame.captured_at)
+        ]
         with work.timed("zones_dwell"):
-            observation = engine.observe(state, frame.captured_at, detections, work.frame_id, frame.width, frame.height)
+            observation = engine.observe(
+                state, frame.captured_at, detections, work.frame_id, frame.width, frame.height, marks
+            )
+        if marks:
+            ignored = sum(f is not None for f in observation.detections.data[FIXTURE])
+            self.metrics.fixtures_ignored.labels(camera=frame.camera_id).inc(ignored)
         record_row = m.FrameRecord(
             id=work.frame_id,
             camera_id=frame.camera_id,

@@ -24,7 +24,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_site_check_reports_ok_and_exact_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["site", "check"]) == 0
     out = capsys.readouterr().out
-    assert "2 compounds, 4 cameras" in out and "huayuan-lane: ground calibration, 5 points: reprojection error" in out
+    assert "2 compounds, 5 cameras" in out and "huayuan-lane: ground calibration, 5 points: reprojection error" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("agencies: []\ncompounds: []\ncameras: [{id: c, compound: x, zones: [{id: z, type: lane}]}]\n")
     assert main(["site", "check", str(bad)]) == 2

@@ -13,6 +13,7 @@ from service.actions.snapshot import snapshot
 from service.actions.views import HazardDetail
 from service.auth.audit import audit
 from service.auth.keys import Principal
+from service.config.duties import ZoneType
 from service.scene.scenes import StaticScenes
 from service.store import models as m
 from service.store.evidence import EvidenceStore, EvidenceTamperedError
@@ -27,7 +28,7 @@ REJECT_REASONS = ("not_a_hazard", "duplicate", "wrong_compound", "not_enough_det
 DISPUTE_REASONS = ("not_an_obstruction", "please_review")  # a property company's answer; please_review needs a note
 UNAUDITED_KINDS = frozenset({"thumbnail"})  # a preview, not a view of the evidence: no audit row
 REASONS = tuple(dict.fromkeys(DISMISS_REASONS + REJECT_REASONS + DISPUTE_REASONS))
-Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject", "dispute"]
+Action = Literal["acknowledge", "rectify", "dismiss", "confirm", "note", "accept", "reject", "dispute", "release"]
 ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
     "acknowledge": (HazardStatus.acknowledged, ("property", "township", "police", "bureau", "admin")),
     "rectify": (HazardStatus.rectified, ("property", "township", "police", "bureau", "admin")),
@@ -39,7 +40,10 @@ ACTIONS: dict[str, tuple[HazardStatus | None, tuple[str, ...]]] = {
     "reject": (HazardStatus.rejected, ("property", "police", "admin")),
     # The answering unit's "not an obstruction / please review": flags the hazard for the police to decide.
     "dispute": (None, ("property", "township", "admin")),
+    # A false alarm in a lift, released remotely by the property company: dismissed, and the controller told.
+    "release": (HazardStatus.dismissed, ("property", "township", "admin")),
 }
+LIFT_RELEASE = "lift_release"  # the dismiss reason a release records
 
 
 class HazardCommand(BaseModel):
@@ -80,6 +84,7 @@ def available(hazard: m.HazardEvent, role: str) -> dict[str, bool]:
         "accept": can["accept"] and hazard.status == HazardStatus.pending_review,
         "reject": can["reject"] and hazard.status == HazardStatus.pending_review,
         "dispute": can["dispute"] and hazard.status in ACTIVE and not hazard.disputed,
+        "release": can["release"] and hazard.status in ACTIVE and hazard.zone_type == ZoneType.elevator.value,
     }
 
 
@@ -122,6 +127,8 @@ def act_on_hazard(
             writer.record(session, hazard, "note", who.actor, command.note.strip())
         elif action == "dispute":
             _dispute(session, writer, who, hazard, command)
+        elif action == "release":
+            _release(session, writer, who, hazard, command)
         elif action == "confirm":
             before = snapshot(hazard)
             entry = writer.confirm(session, hazard, who.actor, command.severity, command.note)
@@ -162,6 +169,17 @@ def _dispute(session: Session, writer: HazardWriter, who: Principal, hazard: m.H
     hazard.disputed = True
     note = f"{cmd.reason}: {cmd.note.strip()}".rstrip(": ")
     writer.record(session, hazard, "disputed", who.actor, note, params={"reason": cmd.reason, "text": cmd.note.strip()})
+
+
+def _release(session: Session, writer: HazardWriter, who: Principal, hazard: m.HazardEvent, cmd: HazardCommand) -> None:
+    """The property company says the lift alarm is false (a stroller, a wheelchair): the hazard is dismissed
+    and, through the outbox, the lift's controller is told to release (service/delivery/lift_commands.py)."""
+    if hazard.zone_type != ZoneType.elevator.value:
+        raise Conflict(f"hazard {hazard.id} is not in a lift; only a lift alarm can be released")
+    note = f"{LIFT_RELEASE}: {cmd.note.strip()}".rstrip(": ")
+    params = {"reason": LIFT_RELEASE, "text": cmd.note.strip(), "before": snapshot(hazard)}
+    writer.transition(session, hazard, HazardStatus.dismissed, who.actor, note, params)
+    hazard.disputed = False
 
 
 def read_evidence(

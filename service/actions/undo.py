@@ -25,6 +25,7 @@ from service.store import models as m
 from service.store.db import utcnow
 from service.store.hazard_writer import HazardWriter
 from service.store.lifecycle import UNDOABLE, IllegalTransitionError, check_undo
+from service.store.watch_models import Fixture
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def undo(
     except IllegalTransitionError as exc:
         raise Conflict(str(exc)) from None
     restore(hazard, before, entry.action)
+    _end_fixture(session, entry, who, now)
     note = f"{entry.action} by {entry.actor} undone; messages already sent are not recalled"
     params = {"undone": entry.action, "history_id": entry.id, "by": entry.actor, "done_at": entry.at.isoformat()}
     from_status, to_status = (current, target.value) if target else (None, None)
@@ -111,3 +113,11 @@ def undo(
     detail = HazardDetail.of(hazard)
     session.commit()
     return detail
+
+
+def _end_fixture(session: Session, entry: m.HazardHistory, who: Principal, now: datetime) -> None:
+    """A dismissal that marked a fixture (service/actions/fixtures.py) takes the mark back with it."""
+    fixture_id = (entry.params or {}).get("fixture")
+    row = session.get(Fixture, fixture_id) if isinstance(fixture_id, int) else None
+    if row is not None and row.removed_at is None:
+        row.removed_at, row.removed_by = now, who.actor

@@ -15,6 +15,7 @@ from service.api.routes import (
     campaign,
     deliveries,
     device_push,
+    fixtures,
     frames,
     hazards,
     health,
@@ -56,8 +57,8 @@ def create_app(settings: Settings | None = None, detector_factory: DetectorFacto
         lifespan=lifespan,
         responses=COMMON_RESPONSES,
     )
-    routers = (health, frames, device_push, intake, hazards, cameras, deliveries, ledger, campaign, open311)
-    for module in routers:  # intake before hazards: /propose
+    routers = (health, frames, device_push, intake, fixtures, hazards, cameras, deliveries, ledger, campaign, open311)
+    for module in routers:  # intake and fixtures before hazards: /propose, /{id}/fixture
         app.include_router(module.router)
     app.add_api_route("/", _to_the_desk, include_in_schema=False)
     install_error_handlers(app)  # every refusal as {detail: {reason, message}} (service/api/errors.py)

@@ -34,6 +34,7 @@ class ZoneType(StrEnum):
     evacuation_route = "evacuation_route"
     safety_exit = "safety_exit"
     perimeter_road = "perimeter_road"
+    elevator = "elevator"  # a lift car (电梯): e-bikes, seconds not minutes (docs/lifts.md)
 
 
 class HazardSource(StrEnum):
@@ -132,6 +133,9 @@ CAMERA_KINDS: dict[tuple[ZoneType, str], HazardKind] = {
     (ZoneType.perimeter_road, "vehicle"): HazardKind.perimeter_parking,
     (ZoneType.perimeter_road, "two_wheeler"): HazardKind.perimeter_parking,
     (ZoneType.perimeter_road, "clutter"): HazardKind.lane_obstruction,
+    (ZoneType.elevator, "two_wheeler"): HazardKind.ebike_indoor,
+    (ZoneType.elevator, "vehicle"): HazardKind.ebike_indoor,
+    (ZoneType.elevator, "clutter"): HazardKind.stairwell_storage,
 }
 """What a camera's finding is, by the zone it is in and what the detector saw."""
 

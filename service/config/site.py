@@ -47,6 +47,7 @@ DEFAULT_DWELL_SECONDS: dict[ZoneType, int] = {
     ZoneType.evacuation_route: 120,
     ZoneType.safety_exit: 60,
     ZoneType.perimeter_road: 600,
+    ZoneType.elevator: 5,  # an e-bike wheeled into a lift is there for seconds (docs/lifts.md)
 }
 
 DEFAULT_CATEGORIES: dict[ZoneType, tuple[str, ...]] = {
@@ -55,7 +56,16 @@ DEFAULT_CATEGORIES: dict[ZoneType, tuple[str, ...]] = {
     ZoneType.evacuation_route: ("vehicle", "two_wheeler", "clutter"),
     ZoneType.safety_exit: ("vehicle", "two_wheeler", "clutter"),
     ZoneType.perimeter_road: ("vehicle",),
+    ZoneType.elevator: ("two_wheeler",),  # no clutter: strollers, wheelchairs, shopping carts ride lifts
 }
+
+DEFAULT_CLASSES: dict[ZoneType, tuple[str, ...]] = {
+    ZoneType.elevator: ("motorcycle",),  # COCO's e-bikes and scooters; its 'bicycle' is a pedal bicycle
+}
+"""Model class names a zone counts (within its categories) when the site file does not say; absent: all."""
+
+LiftCommand = Literal["voice_warning", "door_hold"]
+DEFAULT_LIFT_COMMANDS: tuple[LiftCommand, ...] = ("voice_warning", "door_hold")
 
 
 class StrictModel(BaseModel):
@@ -104,6 +114,12 @@ class Zone(StrictModel):
     polygon: list[Point]
     dwell_seconds: float | None = Field(default=None, gt=0, le=7 * 24 * 3600)
     categories: tuple[Category, ...] | None = None
+    classes: tuple[Annotated[str, Field(min_length=1, max_length=64)], ...] | None = Field(
+        default=None, description="model class names counted, within the categories (elevator: motorcycle)"
+    )
+    lift_commands: tuple[LiftCommand, ...] | None = Field(
+        default=None, description="elevator only: what the lift controller is told to do (docs/lifts.md)"
+    )
     min_overlap: float = Field(default=0.5, gt=0, le=1, description="Box/zone overlap that counts as inside.")
     cooldown: Cooldown | None = Field(default=None, description="After a hazard closes: no new alert (site default)")
     arming: ArmingSchedule | None = Field(default=None, description="when it watches (replaces the camera's)")
@@ -120,6 +136,12 @@ class Zone(StrictModel):
             raise ValueError("'person' is counted but never an obstruction; remove it from categories")
         return value
 
+    @model_validator(mode="after")
+    def _lift_commands_in_lifts(self) -> Zone:
+        if self.lift_commands is not None and self.type != ZoneType.elevator:
+            raise ValueError("lift_commands are for zones of type elevator")
+        return self
+
     @property
     def effective_dwell_seconds(self) -> float:
         return self.dwell_seconds if self.dwell_seconds is not None else DEFAULT_DWELL_SECONDS[self.type]
@@ -127,6 +149,22 @@ class Zone(StrictModel):
     @property
     def effective_categories(self) -> tuple[str, ...]:
         return self.categories if self.categories is not None else DEFAULT_CATEGORIES[self.type]
+
+    @property
+    def effective_classes(self) -> tuple[str, ...] | None:
+        """The class names counted; None: every class of the counted categories."""
+        return self.classes if self.classes is not None else DEFAULT_CLASSES.get(self.type)
+
+    @property
+    def effective_lift_commands(self) -> tuple[str, ...]:
+        if self.type != ZoneType.elevator:
+            return ()
+        return self.lift_commands if self.lift_commands is not None else DEFAULT_LIFT_COMMANDS
+
+    def counts(self, category: str, class_name: str) -> bool:
+        """Does an object of this category and class count in this zone?"""
+        classes = self.effective_classes
+        return category in self.effective_categories and (classes is None or class_name in classes)
 
 
 class RtspSource(StrictModel):

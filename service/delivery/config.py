@@ -21,7 +21,10 @@ HazardEvent = Literal[
     "opened", "acknowledged", "rectified", "dismissed", "cleared", "confirmed", "escalated", "disputed", "undone"
 ]
 ReportEvent = Literal["weekly_report", "final_report"]  # campaign reports (service/reports/schedule.py)
-DeliveredEvent = Literal[HazardEvent, ReportEvent]  # nested Literals flatten into one
+LiftEvent = Literal["lift_command"]  # to a lift's controller (service/delivery/lift_commands.py): opt-in only
+DeliveredEvent = Literal[HazardEvent, ReportEvent, LiftEvent]  # nested Literals flatten into one
+OPT_IN_EVENTS = frozenset(get_args(LiftEvent))  # sent only to channels that list them in `events`
+MACHINE_CHANNELS = ("webhook", "mqtt")  # the channels a lift controller can listen on
 DELIVERED_EVENTS: tuple[str, ...] = get_args(HazardEvent)  # the hazard history actions that are sent
 CategoryName = Literal["vehicle", "two_wheeler", "clutter"]
 
@@ -100,10 +103,16 @@ class _Channel(_Strict):
     def key(self) -> str:
         return self.name or self.type  # type: ignore[attr-defined]
 
+    @model_validator(mode="after")
+    def _lift_commands_to_machines(self) -> _Channel:
+        listed = OPT_IN_EVENTS & set(self.events or ())
+        if listed and self.type not in MACHINE_CHANNELS:  # type: ignore[attr-defined]
+            raise ValueError(f"{', '.join(sorted(listed))} goes to a machine: use a webhook or mqtt channel")
+        return self
+
     def accepts(self, event: str, compound_id: str) -> bool:
-        return (self.events is None or event in self.events) and (
-            self.compounds is None or compound_id in self.compounds
-        )
+        listed = event in self.events if self.events is not None else event not in OPT_IN_EVENTS
+        return listed and (self.compounds is None or compound_id in self.compounds)
 
 
 class WebhookChannel(_Channel):
@@ -229,6 +238,7 @@ DEFAULT_DEADLINES: tuple[Deadline, ...] = (
     _deadline("stairwell", "30m", "12h"),
     _deadline("evacuation_route", "30m", "12h"),
     _deadline("perimeter_road", "15m", "2h"),
+    _deadline("elevator", "5m", "30m"),  # an e-bike in a lift is taken out at once
     _deadline("*", "30m", "24h"),
 )
 

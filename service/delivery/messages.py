@@ -36,6 +36,7 @@ ZONE_LABELS = {
     "evacuation_route": "Evacuation route",
     "safety_exit": "Safety exit",
     "perimeter_road": "Perimeter road",
+    "elevator": "Lift",
 }
 
 

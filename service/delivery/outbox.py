@@ -21,6 +21,7 @@ from service.config.duties import COMPOUND_BOUND
 from service.config.site import Agency, Site
 from service.delivery.config import DELIVERED_EVENTS, Channel
 from service.delivery.cooldown import hold_for
+from service.delivery.lift_commands import LIFT_EVENT, lift_command, lift_event
 from service.delivery.messages import build_event
 from service.delivery.settings import DeliverySettings
 from service.metrics import Metrics
@@ -78,9 +79,12 @@ class Outbox:
         self.enqueue(session, hazard, entry)
 
     def enqueue(self, session: Session, hazard: m.HazardEvent, entry: m.HazardHistory) -> int:
-        """Add one pending (or held) delivery per recipient channel; returns how many."""
+        """Add one pending (or held) delivery per recipient channel, and a lift command where the change asks
+        for one; returns how many."""
+        command = lift_command(session, hazard, entry)
+        lifted = self._enqueue_lift(session, hazard, entry, command) if command is not None else 0
         if entry.action not in DELIVERED_EVENTS:
-            return 0
+            return lifted
         recipients = list(
             session.scalars(
                 select(m.HazardRecipient).where(m.HazardRecipient.hazard_id == hazard.id).order_by(m.HazardRecipient.id)
@@ -93,7 +97,7 @@ class Outbox:
             if a is not None and a.channels and responsible(site, a, hazard.compound_id)
         ]
         if not targets:
-            return 0
+            return lifted
         event = build_event(session, hazard, entry, site, self.settings.public_url)
         count = held = 0
         for recipient, agency in targets:
@@ -111,6 +115,23 @@ class Outbox:
             session.info[WROTE_KEY] = self
         if held:
             session.info[HELD_KEY] = session.info.get(HELD_KEY, 0) + held
+        return count + lifted
+
+    def _enqueue_lift(self, session: Session, hazard: m.HazardEvent, entry: m.HazardHistory, command: str) -> int:
+        """The lift command to every channel of the compound's agencies that listens for them; never held."""
+        site = self.site()
+        event = lift_event(hazard, entry, command, site)
+        count = 0
+        for agency in site.agencies:
+            if not responsible(site, agency, hazard.compound_id):
+                continue
+            for channel in agency.channels:
+                if channel.accepts(LIFT_EVENT, hazard.compound_id):
+                    key = idempotency_key(entry.id)
+                    session.add(self._row(key, event, agency, channel, "lift", hazard.id, entry.id, None))
+                    count += 1
+        if count:
+            session.info[WROTE_KEY] = self
         return count
 
     def enqueue_digest(self, session: Session, digest: DeliveryDigest, event: dict) -> int:

@@ -20,11 +20,15 @@ Rules (see README "Zones, dwell and hazards"):
   order): it is evidence of presence only. An object it shows inside a zone its track is still in moves that
   zone's start back (and the track's first sighting), which may complete the dwell: the hazard then opens at the
   newest time seen. A late frame never clears anything, creates no track, never opens a second hazard for an
-  object (one per track and zone), and does not move the newest time.
+  object (one per track and zone), and does not move the newest time;
+- a detection that is a fixture a reviewer marked (service/hazards/fixtures.py) is in no zone and not tracked;
+- an object entering an elevator zone is a lift entry (counted per lift and day) the moment it is first
+  inside, whether or not it stays for the zone's dwell (seconds) and opens a hazard.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -32,7 +36,9 @@ from enum import StrEnum
 import numpy as np
 from shapely.geometry import Polygon
 
+from service.config.duties import ZoneType
 from service.config.site import Camera
+from service.hazards.fixtures import FIXTURE, FixtureMark, fixture_ids
 from service.hazards.tracker import Track, match
 from service.vision.geometry import ZoneShape, masked, to_pixels
 from service.vision.types import ZONES, Detections
@@ -43,6 +49,7 @@ class ChangeKind(StrEnum):
     updated = "updated"
     cleared = "cleared"
     earlier = "earlier"  # a late frame showed the object in the zone before its hazard's first sighting
+    entered = "entered"  # an object came into an elevator zone (a lift entry; no hazard yet)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,7 @@ class HazardEngine:
         self.camera = camera
         self.tuning = tuning
         self._shapes: dict[tuple[int, int], tuple[dict[str, ZoneShape], list[Polygon]]] = {}
+        self._lifts = frozenset(z.id for z in camera.zones if z.type == ZoneType.elevator)
 
     def _geometry(self, width: int, height: int) -> tuple[dict[str, ZoneShape], list[Polygon]]:
         key = (width, height)
@@ -122,16 +130,17 @@ class HazardEngine:
         return self._shapes[key]
 
     def zones_for(self, detections: Detections, width: int, height: int) -> list[list[str]]:
-        """Zone ids each detection counts in (category counted there, not masked)."""
+        """Zone ids each detection counts in (category and class counted there, not masked, not a fixture)."""
         shapes, masks = self._geometry(width, height)
+        fixtures = detections.data.get(FIXTURE)
         result: list[list[str]] = []
         for i in range(len(detections)):
-            box, category = detections.xyxy[i], detections.category[i]
-            if category == "person" or masked(box, masks):
+            box, category, class_name = detections.xyxy[i], detections.category[i], detections.class_name[i]
+            if category == "person" or masked(box, masks) or (fixtures is not None and fixtures[i] is not None):
                 result.append([])
                 continue
             result.append(
-                [z.id for z in self.camera.zones if category in z.effective_categories and shapes[z.id].contains(box)]
+                [z.id for z in self.camera.zones if z.counts(category, class_name) and shapes[z.id].contains(box)]
             )
         return result
 
@@ -143,7 +152,9 @@ class HazardEngine:
         frame_id: str,
         width: int,
         height: int,
+        fixtures: Sequence[FixtureMark] = (),
     ) -> Observation:
+        detections.set_data(FIXTURE, fixture_ids(detections, fixtures, width, height, captured_at))
         zones_of = self.zones_for(detections, width, height)
         detections.set_data(ZONES, zones_of)
         index = self._trackable(detections, width, height)
@@ -205,12 +216,13 @@ class HazardEngine:
         return Observation(changes, detections, late=False, any_in_zone=any_in_zone)
 
     def _trackable(self, detections: Detections, width: int, height: int) -> np.ndarray:
-        """Indices of the detections that may be tracked: not people, not under a mask."""
+        """Indices of the detections that may be tracked: not people, not under a mask, not fixtures."""
         masks = self._geometry(width, height)[1]
+        fixtures = detections.data[FIXTURE]
         trackable = [
             i
             for i in range(len(detections))
-            if detections.category[i] != "person" and not masked(detections.xyxy[i], masks)
+            if detections.category[i] != "person" and not masked(detections.xyxy[i], masks) and fixtures[i] is None
         ]
         return np.asarray(trackable, dtype=np.int64)
 
@@ -263,8 +275,11 @@ class HazardEngine:
                 for by_zone in (track.zone_since, track.zone_first_frame, track.zone_last_in, track.zone_out_frames):
                     by_zone.pop(zone_id, None)
         for zone_id in inside:
+            entering = zone_id in self._lifts and zone_id not in track.zone_since
             track.zone_since.setdefault(zone_id, at)
             track.zone_first_frame.setdefault(zone_id, frame_id)
+            if entering:
+                changes.append(self._change(ChangeKind.entered, track, zone_id, at))
             track.zone_last_in[zone_id] = at
             track.zone_out_frames[zone_id] = 0
             if zone_id in track.open_hazards:

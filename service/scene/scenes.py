@@ -87,7 +87,7 @@ class StaticScenes:
     def _apply_site(self, site: Site) -> None:
         scenes: dict[str, StaticScene] = {}
         for camera in site.cameras:
-            if not camera.static_objects or not camera.zones:
+            if not watches_unknown_objects(camera):
                 continue
             old = self.scenes.get(camera.id)
             if old is not None and old.camera == camera:
@@ -188,3 +188,9 @@ class StaticScenes:
     def _save_now(self, scene: StaticScene) -> None:
         with self.db.session() as session:
             self.save(session, scene)
+
+
+def watches_unknown_objects(camera: Camera) -> bool:
+    """Unknown objects are clutter: a camera needs the model only if one of its zones counts clutter (a lift's
+    zone does not: strollers and wheelchairs ride lifts)."""
+    return camera.static_objects and any("clutter" in zone.effective_categories for zone in camera.zones)

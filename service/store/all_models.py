@@ -6,4 +6,5 @@ from service.store import (
     delivery_models,  # noqa: F401  (outbox, escalations)
     models,  # noqa: F401  (site, frames, hazards, evidence, keys, zone overrides)
     report_models,  # noqa: F401  (resident reports: tracking codes, reporters' contacts)
+    watch_models,  # noqa: F401  (fixtures, lift entries)
 )

@@ -143,11 +143,16 @@ class Detections:
         if ZONES in self.data:
             for record, zones in zip(records, self.zones, strict=True):
                 record["zones"] = zones
+        for record, fixture in zip(records, self.data.get(FIXTURE, ()), strict=False):
+            if fixture is not None:
+                record["fixture"] = int(fixture)  # a marked fixture: ignored, and said so
         return records
 
 
 ZONES = "zones"
 """The `Detections.data` column with the zone ids each row counts in."""
+FIXTURE = "fixture"
+"""The `Detections.data` column with the id of the fixture mark each row is (None: not a fixture)."""
 
 
 def _object_column(values: object, n: int) -> np.ndarray:

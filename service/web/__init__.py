@@ -13,12 +13,33 @@ from fastapi.staticfiles import StaticFiles
 def install(app: FastAPI) -> None:
     from service.web.config import WebSettings
     from service.web.pages import STATIC_DIR, install_error_handlers
-    from service.web.routes import accounts, audit, auth, cameras, campaign, hazard, inspect, media, queue, report
+    from service.web.routes import (
+        accounts,
+        audit,
+        auth,
+        cameras,
+        campaign,
+        fixtures,
+        hazard,
+        inspect,
+        media,
+        queue,
+        report,
+    )
     from service.web.security import SessionMiddleware
 
     app.state.web_settings = WebSettings()
     app.add_middleware(SessionMiddleware)
-    for router in (auth.public, auth.router, queue.router, hazard.router, cameras.router, audit.router, media.router):
+    for router in (
+        auth.public,
+        auth.router,
+        queue.router,
+        fixtures.router,
+        hazard.router,
+        cameras.router,
+        audit.router,
+        media.router,
+    ):
         app.include_router(router)
     app.include_router(inspect.router)  # inspections on site (phone page)
     app.include_router(campaign.router)  # the county dashboard and the campaign reports

@@ -107,6 +107,7 @@ def test_visibility_and_what_a_page_may_offer(env: DeliveryEnv) -> None:
             "accept": False,  # only a resident's report waiting for review is accepted or rejected
             "reject": False,
             "dispute": True,  # "not an obstruction / please review" (tests/actions/test_review_answers.py)
+            "release": False,  # only a lift's alarm is released (tests/actions/test_lifts.py)
         }
         assert available(hazard, "county") == dict.fromkeys(available(hazard, "county"), False)
         with pytest.raises(NotFound):

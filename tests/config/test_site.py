@@ -31,6 +31,7 @@ def test_demo_site_has_every_zone_type_and_two_compounds() -> None:
         "evacuation_route",
         "safety_exit",
         "perimeter_road",
+        "elevator",
     }
     lane = site.camera("lanting-gate").zones[0]
     assert lane.effective_dwell_seconds == 300 and "vehicle" in lane.effective_categories

@@ -140,7 +140,7 @@ def test_a_camera_without_zones_warns_and_exits_0(tmp_path: Path, capsys, caplog
     data["cameras"][3]["zones"] = []
     text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
     code, out, err = check(tmp_path, text, capsys)
-    assert code == 0 and out.startswith("ok (2 warnings): 10 agencies, 2 compounds, 4 cameras, 5 zones")
+    assert code == 0 and out.startswith("ok (2 warnings): 10 agencies, 2 compounds, 5 cameras, 6 zones")
     err = "".join(line for line in err.splitlines(True) if not line.startswith("warning: agencies:"))  # the demo's
     assert err == (
         "warning: cameras[3].zones (camera huayuan-corridor): no zones: its frames can never open a camera hazard"
@@ -175,7 +175,7 @@ def test_the_demo_site_checks_clean_but_for_its_silent_agencies(capsys) -> None:
     """The demo configures no delivery channel (nothing to reach offline): the one warning says who is not told."""
     assert main(["site", "check", str(DEMO_SITE)]) == 0
     out = capsys.readouterr()
-    assert out.out.startswith("ok (1 warning): 10 agencies, 2 compounds, 4 cameras, 6 zones")
+    assert out.out.startswith("ok (1 warning): 10 agencies, 2 compounds, 5 cameras, 7 zones")
     warnings = out.err.strip().splitlines()
     assert len(warnings) == 1
     assert "agencies: no delivery channel for pm-lanting, pm-huayuan, ps-chengguan" in warnings[0]

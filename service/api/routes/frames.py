@@ -39,10 +39,11 @@ class DetectionView(BaseModel):
     origin: str = Field(description="model (the detector) or static (the unknown-object model)")
     track_id: int
     zones: list[str] = Field(default_factory=list, description="zones the object counts in")
+    fixture: int | None = Field(default=None, description="the fixture mark it is: ignored (docs/alerts.md)")
 
 
 class HazardChangeView(BaseModel):
-    change: str = Field(description="opened, updated or cleared")
+    change: str = Field(description="opened, updated, cleared, earlier (a late frame) or entered (a lift)")
     hazard_id: int | None
     key: str | None = Field(default=None, description="only when no stored hazard matches the change")
     status: str | None = None

@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 from service.delivery.channels.base import Message, RetryableError
 from service.delivery.config import MqttChannel
 from service.delivery.digest_messages import is_digest
+from service.delivery.lift_commands import is_lift_command
 from service.delivery.report_messages import is_report
 
 
@@ -117,6 +118,11 @@ class MqttSender:
         if is_report(message.event):
             topic = report_topic(channel.topic_prefix, message.event["report"]["unit"]["id"], message.event["event"])
             connection.publish(topic, body, channel.qos, True, channel.timeout_s)
+            return
+        if is_lift_command(message.event):  # for the lift's controller: apart from the hazard events
+            hazard = message.event["hazard"]
+            topic = f"{channel.topic_prefix}/{hazard['compound']['id']}/{hazard['camera']['id']}/lift"
+            connection.publish(topic, body, channel.qos, False, channel.timeout_s)
             return
         if is_digest(message.event):
             topic = f"{channel.topic_prefix}/{message.event['compound']['id']}/{message.event['camera']['id']}/digest"

@@ -11,13 +11,14 @@ import httpx
 
 from service.delivery.channels.base import Message, check_http, post
 from service.delivery.config import WebhookChannel
+from service.delivery.lift_commands import is_lift_command
 from service.delivery.report_messages import is_report
 from service.delivery.signing import sign_webhook
 
 
 def webhook_body(channel: WebhookChannel, message: Message) -> bytes:
     event = dict(message.event)
-    if channel.include_thumbnail and not is_report(event):
+    if channel.include_thumbnail and not is_report(event) and not is_lift_command(event):
         found = message.image("thumbnail")
         event["thumbnail"] = (
             {"media_type": found[1], "sha256": hashlib.sha256(found[0]).hexdigest(), "base64": b64(found[0])}

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.actions.errors import ActionError, Forbidden, NotFound
+from service.actions.fixtures import REVIEWERS as FIXTURE_REVIEWERS
 from service.actions.hazards import READERS
 from service.actions.scenes import OPERATORS as SCENE_OPERATORS
 from service.actions.scenes import SceneBlock, scene_action, scene_blocks, visible_camera
@@ -26,6 +27,8 @@ from service.config.site import DEFAULT_CATEGORIES, DEFAULT_DWELL_SECONDS, Camer
 from service.deps import RuntimeDep, SessionDep, require
 from service.runtime import Runtime
 from service.store import models as m
+from service.store.db import utcnow
+from service.store.fixtures import camera_fixtures
 from service.store.lifecycle import ACTIVE
 from service.store.scope import can_see_compound, visible_compound_ids
 from service.store.site_overrides import StaleEditError, current_revision, save_override
@@ -33,6 +36,7 @@ from service.web.config import WebSettings
 from service.web.counts import cached_counts
 from service.web.i18n import catalogue, language_of, translator
 from service.web.latest_view import CameraView, best_view, page_views
+from service.web.lifts_view import lift_rows
 from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, format_time, known_code, render, site_zone
 from service.web.security import client_ip
 from service.web.status import camera_health, compound_counts
@@ -56,6 +60,7 @@ def cameras_page(
         session, ("per-compound", who.role, who.agency_id), lambda: compound_counts(session, visible)
     )
     compounds = [c for c in site.compounds if visible is None or c.id in visible]
+    lifts, lift_peak = lift_rows(session, who, site, utcnow().astimezone(site.zone).date())
     return render(
         request,
         "cameras.html",
@@ -69,6 +74,8 @@ def cameras_page(
         silent={a.id for a in site.agencies if not a.channels},  # told nothing: said so, not left to guess
         editable=who.role in EDITORS,
         unknown_devices=runtime.unknown_devices.listed() if who.role == "admin" else [],  # installers' business
+        lifts=lifts,
+        lift_peak=lift_peak,
     )
 
 
@@ -154,7 +161,7 @@ def editor_page(
         open_count=open_count or 0,
         compound=runtime.sites.current().compound(camera.compound),
         scene=scene.status() if scene is not None else {"enabled": False},
-        scene_off="" if scene is not None else ("no_zones" if not camera.zones else "static_objects_off"),
+        scene_off="" if scene is not None else _scene_off(camera),
         scene_blocks=[(b.reason, _block_text(b, camera, request, web)) for b in blocks],
         blocked_zones={z for b in blocks for z in b.zones},
         scene_last_at=scene.last_captured_at if scene is not None else None,
@@ -162,7 +169,20 @@ def editor_page(
         scene_done=known_code(request.query_params.get("scene_done"), ("clear_reference", "confirm_zone")),
         scene_zone=request.query_params.get("zone", "")[:64],
         scene_error=known_code(request.query_params.get("scene_error"), SCENE_ERRORS),
+        fixtures=camera_fixtures(session, [camera_id], utcnow()),
+        can_remove_fixtures=who.role in FIXTURE_REVIEWERS,
+        fixture_done=request.query_params.get("fixture_done", "")
+        if request.query_params.get("fixture_done", "").isdigit()
+        else "",
+        fixture_error=known_code(request.query_params.get("fixture_error"), ("forbidden", "conflict", "invalid")),
     )
+
+
+def _scene_off(camera: Camera) -> str:
+    """Why the camera has no unknown-object model (the card says so)."""
+    if not camera.zones:
+        return "no_zones"
+    return "static_objects_off" if not camera.static_objects else "no_clutter_zones"
 
 
 @router.get("/cameras/{camera_id}/view.jpg")

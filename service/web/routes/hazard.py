@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service.actions.errors import ActionError, Conflict, Forbidden, Invalid, NotFound
+from service.actions.fixtures import REVIEWERS
 from service.actions.hazards import (
     DISMISS_REASONS,
     REJECT_REASONS,
@@ -30,13 +31,25 @@ from service.deps import RowId, RuntimeDep, SessionDep
 from service.runtime import Runtime
 from service.store import models as m
 from service.store.db import utcnow
+from service.store.lifecycle import ACTIVE
 from service.store.queries import box_in_frame, neighbour
 from service.web.history import history_rows
 from service.web.pages import PageError, PersonDep, WebDep, csrf_guard, history_words, known_code, render
 from service.web.views import deadline, deliveries, duration_s, escalated_to, names, open_for_s, queue_state, zone_of
 
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
-PAGE_ACTIONS = ("confirm", "dismiss", "acknowledge", "rectify", "note", "accept", "reject", "dispute", "undo")
+PAGE_ACTIONS = (
+    "confirm",
+    "dismiss",
+    "acknowledge",
+    "rectify",
+    "note",
+    "accept",
+    "reject",
+    "dispute",
+    "release",
+    "undo",
+)
 NEXT_AFTER = ("confirm", "dismiss")  # triage: these move on to the next hazard in the queue
 ERRORS = ("forbidden", "conflict", "invalid", "photo_missing", "photo_invalid", "photo_too_large", "undo_expired")
 
@@ -117,7 +130,8 @@ def hazard_page(
         silent={a.id for a in site.agencies if not a.channels},
         escalation=escalated_to(session, [hazard.id]).get(hazard.id),
         open_for=open_for_s(hazard, now),
-        flash=known_code(request.query_params.get("done"), (*PAGE_ACTIONS, "photo")),
+        flash=known_code(request.query_params.get("done"), (*PAGE_ACTIONS, "photo", "fixture")),
+        can_mark_fixture=who.role in REVIEWERS and hazard.camera_id is not None and hazard.status in ACTIVE,
         flash_id=request.query_params.get("done_id", "") if request.query_params.get("done_id", "").isdigit() else "",
         error=known_code(request.query_params.get("error"), ERRORS),
         verified=frames["cleared"] if detail["status"] != "dismissed" else None,
