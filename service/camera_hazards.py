@@ -130,7 +130,7 @@ class CameraHazards:
         if self.look is None:
             return SecondLook(None)
         with work.timed("second_look"):
-            looked = second_look(work.frame.image, change.box, change.category, change.class_name, self.look)
+            looked = second_look(work.picture(), change.box, change.category, change.class_name, self.look)
         outcome = "none" if looked.score is None else "held" if looked.holds(self.second_look_min) else "confirmed"
         self.metrics.second_looks.labels(outcome=outcome).inc()
         return looked
@@ -158,7 +158,7 @@ class CameraHazards:
         )
         site = self.sites.current()
         with work.timed("evidence"):
-            drawn = hazard_pictures(work.frame.image, facts, site, camera, translator(evidence_language(site)), width)
+            drawn = hazard_pictures(work.picture(), facts, site, camera, translator(evidence_language(site)), width)
         return {"original": work.encoded} | drawn
 
 

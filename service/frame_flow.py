@@ -8,6 +8,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
+from service.vision.decoding import decode_full
 from service.vision.types import Frame
 
 
@@ -44,6 +47,17 @@ class FrameWork:
     sha256: str
     encoded: bytes
     timings: dict[str, float]
+    _picture: np.ndarray | None = field(default=None, repr=False)
+
+    def picture(self) -> np.ndarray:
+        """The whole picture as received: the frame's image, or, when that was decoded smaller for the model,
+        the bytes decoded in full, once (evidence and the second look need every pixel)."""
+        if not self.frame.reduced:
+            return self.frame.image
+        if self._picture is None:
+            with self.timed("full_decode"):
+                self._picture = decode_full(self.encoded)
+        return self._picture
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:

@@ -98,6 +98,7 @@ class Pipeline:
         self.metrics.queue_depth.set(self.pool.depth)
         started = time.perf_counter()
         detections, inference_ms = self.pool.submit(frame.image).result(timeout=INFERENCE_TIMEOUT_S)
+        detections = detections.scaled(*frame.upscale)  # from here on, boxes are in the picture's own pixels
         work.timings["inference"] = inference_ms
         work.timings["queue_wait"] = (time.perf_counter() - started) * 1000 - inference_ms
         self.metrics.inference_seconds.observe(inference_ms / 1000)
@@ -183,4 +184,4 @@ class Pipeline:
 
 def _jpeg(work: FrameWork) -> bytes:
     """The frame as received when it is a JPEG (no re-encode), else encoded once (PNG uploads)."""
-    return work.encoded if is_jpeg(work.encoded) else encode_jpeg(work.frame.image)
+    return work.encoded if is_jpeg(work.encoded) else encode_jpeg(work.picture())

@@ -40,7 +40,9 @@ from service.store.site_overrides import apply_overrides
 from service.store.site_sync import sync_site
 from service.vision.classmap import ClassMap
 from service.vision.detector import Detector, UltralyticsDetector, resolve_model
+from service.vision.onnx_backend import OnnxDetector
 from service.vision.pool import InferencePool, QueueFullError
+from service.vision.threads import ThreadPlan, plan
 from service.vision.types import Frame
 
 log = logging.getLogger("clearway.runtime")
@@ -48,10 +50,22 @@ log = logging.getLogger("clearway.runtime")
 DetectorFactory = Callable[[], Detector]
 
 
+def thread_plan(settings: Settings) -> ThreadPlan:
+    """The machine's plan for workers and threads, applied (OpenCV's pool is process-wide)."""
+    threads = plan(settings.inference_workers, settings.inference_threads)
+    threads.apply()
+    return threads
+
+
 def default_detector_factory(settings: Settings) -> DetectorFactory:
-    """Resolve the model now (a missing model fails start-up with a clear message), load it per worker."""
+    """Resolve the model now (a missing model fails start-up with a clear message), load it per worker, with
+    the threads the machine's plan gives each worker (service/vision/threads.py)."""
     model = resolve_model(settings.model, settings.models_dir)
     class_map = ClassMap.load()
+    threads = thread_plan(settings)
+    direct = settings.backend == "onnxruntime" or (settings.backend == "auto" and model.endswith(".onnx"))
+    if direct and settings.device == "cpu":
+        return lambda: OnnxDetector(model, class_map, imgsz=settings.imgsz, threads=threads.inference)
     return lambda: UltralyticsDetector(model, class_map, imgsz=settings.imgsz, device=settings.device)
 
 
@@ -110,13 +124,15 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     locks = CameraLocks()
     scenes = StaticScenes(db, locks)
     scenes.apply_site(site)
-    pool = InferencePool(factory, workers=settings.inference_workers, capacity=settings.inference_queue)
+    pool = InferencePool(factory, workers=thread_plan(settings).workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
     latest = LatestFrames(settings.data_dir / "latest", settings.latest_frame_every_s)  # the editor's view
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest, settings.second_look_min)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
-    devices = DeviceIntake(pipeline.process, metrics, settings.max_pixels, capacity=settings.device_queue, disk=disk)
+    devices = DeviceIntake(
+        pipeline.process, metrics, settings.max_pixels, settings.device_queue, disk=disk, decode_fit=settings.decode_fit
+    )
     reports = ReportScheduler(db, sites.current, outbox, settings.delivery.public_url)
     if settings.delivery.background and settings.delivery.reports:
         reports.start(settings.delivery.report_interval_s)
@@ -215,7 +231,9 @@ def start_streams(
         registry=metrics.registry,
         offline_after_s=settings.camera_offline_after_s,
         on_offline=lambda event: handle_offline_event(db, writer, sites.current(), event),
-        options=ReaderOptions(max_picture_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels),
+        options=ReaderOptions(
+            max_picture_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, decode_fit=settings.decode_fit
+        ),
     )
     supervisor.apply(sites.current().cameras)
     sites.subscribe(lambda changed: supervisor.apply(changed.cameras))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,8 +37,19 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     max_pixels: int = Field(default=40_000_000, gt=0, description="Decompression-bomb guard (40 MP).")
+    reduced_decode: bool = Field(
+        default=True, description="Decode JPEG frames at the size the model needs; evidence keeps every pixel."
+    )
     max_clock_skew_s: float = Field(default=300.0, ge=0, description="How far in the future captured_at may be.")
-    inference_workers: int = Field(default=1, ge=1, le=16)
+    inference_workers: int | None = Field(
+        default=None, ge=1, le=16, description="Inference workers (a model each); default: one per core, up to 4."
+    )
+    inference_threads: int | None = Field(
+        default=None, ge=1, le=256, description="Intra-op threads per inference worker; default: cores / workers."
+    )
+    backend: Literal["auto", "onnxruntime", "ultralytics"] = Field(
+        default="auto", description="auto: .onnx models through ONNX Runtime directly, others through Ultralytics."
+    )
     inference_queue: int = Field(default=8, ge=1, le=1000, description="Frames waiting; more are refused (429).")
     device_queue: int = Field(
         default=64, ge=1, le=10_000, description="Device pictures (alarm server, FTP) waiting; more are refused (503)."
@@ -91,6 +103,11 @@ class Settings(BaseSettings):
 
     delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Outbox dispatcher, escalation.")
     reports: ReportSettings = Field(default_factory=ReportSettings, description="Residents' reports (Open311).")
+
+    @property
+    def decode_fit(self) -> int | None:
+        """The long side JPEG frames are decoded to (the model's input); None: in full."""
+        return self.imgsz if self.reduced_decode else None
 
     @property
     def resolved_database_url(self) -> str:

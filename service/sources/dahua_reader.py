@@ -241,11 +241,11 @@ class DahuaReader(PullReader):
         if hint is not None and len(events) > 1:
             hint["also"] = [e.code for e in events[1:]]
         try:
-            image = self._picture(data, "event picture")
+            picture = self._picture(data, "event picture")
         except PullFailure as failure:
             self._failed(PullFailure(str(failure), "online", failure.counter))  # the stream itself is fine
             return
-        self._emit(image, data, utcnow(), hint)
+        self._emit(picture, data, utcnow(), hint)
 
     def _fetch_snapshot(self, connection: Connection, event: DahuaEvent) -> None:
         source = self.source
@@ -254,12 +254,12 @@ class DahuaReader(PullReader):
             data = self._fetch_picture(
                 connection, url, self._auth, "event snapshot", timeout=httpx.Timeout(source.timeout_s)
             )
-            image = self._picture(data, "event snapshot")
+            picture = self._picture(data, "event snapshot")
         except Exception as exc:
             failure = describe(exc, "event snapshot", source.timeout_s)
             self._failed(PullFailure(str(failure), "online", failure.counter))  # the event stream still runs
             return
-        self._emit(image, data, utcnow(), event.hint())
+        self._emit(picture, data, utcnow(), event.hint())
 
     def _view_event(self, event: DahuaEvent) -> None:
         if event.action == "Start":

@@ -17,7 +17,7 @@ from datetime import datetime
 
 from service.metrics import Metrics
 from service.store.disk import DiskFullError, DiskGuard
-from service.vision.decoding import ImageRejectedError, decode_image
+from service.vision.decoding import ImageRejectedError, decode
 from service.vision.types import Frame
 
 log = logging.getLogger("clearway.devices")
@@ -43,8 +43,10 @@ class DeviceIntake:
         capacity: int = 64,
         workers: int = 1,
         disk: DiskGuard | None = None,
+        decode_fit: int | None = None,
     ) -> None:
         self._process = process
+        self._decode_fit = decode_fit  # JPEGs decoded to the model's size (service/vision/decoding.py)
         self._disk = disk
         self._metrics = metrics
         self._max_pixels = max_pixels
@@ -90,7 +92,7 @@ class DeviceIntake:
 
     def _handle(self, picture: DevicePicture) -> None:
         try:
-            image, _media = decode_image(picture.data, self._max_pixels)
+            decoded = decode(picture.data, self._max_pixels, self._decode_fit)
         except ImageRejectedError as exc:
             self._metrics.reject(exc.reason)
             self._metrics.device_pictures.labels(source=picture.source, outcome=exc.reason).inc()
@@ -99,10 +101,11 @@ class DeviceIntake:
         frame = Frame(
             camera_id=picture.camera_id,
             captured_at=picture.captured_at,
-            image=image,
+            image=decoded.image,
             source=picture.source,
             encoded=picture.data,
             hint=picture.hint,
+            size=decoded.size,
         )
         try:
             self._process(frame)

@@ -46,6 +46,7 @@ class ReaderOptions:
     frame_stall_min_s: float = 20.0  # packets but no picture for this long (at least) is a stall
     max_picture_bytes: int = 10 * 2**20  # snapshot and Dahua readers: a larger picture is refused
     max_pixels: int = 40_000_000  # ...and so is one with more pixels (decompression-bomb guard)
+    decode_fit: int | None = None  # JPEG stills decoded to this long side, the model's (None: in full)
 
 
 _TIMEOUT_SHARE = 0.9  # a call that failed after this share of its timeout is counted as timed out

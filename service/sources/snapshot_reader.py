@@ -21,7 +21,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import httpx
-import numpy as np
 
 from service.config.devices import DahuaSource, SnapshotSource
 from service.sources.health import HealthState, utcnow
@@ -30,7 +29,7 @@ from service.sources.pull_http import Connection, PullFailure, credentials, desc
 from service.sources.reader import ReaderOptions, backoff_delay
 from service.sources.urls import redact
 from service.sources.view import ViewMonitor
-from service.vision.decoding import ImageRejectedError, decode_image
+from service.vision.decoding import Decoded, ImageRejectedError, decode
 from service.vision.types import Frame
 
 log = logging.getLogger(__name__)
@@ -156,17 +155,17 @@ class PullReader:
             raise PullFailure(f"{what}: the answer is not a JPEG or PNG picture ({kind})", counter="decode_errors")
         return body
 
-    def _picture(self, data: bytes, what: str) -> np.ndarray:
+    def _picture(self, data: bytes, what: str) -> Decoded:
         try:
-            image, _media = decode_image(data, self.options.max_pixels)
+            return decode(data, self.options.max_pixels, self.options.decode_fit)
         except ImageRejectedError as exc:
             raise PullFailure(f"{what}: picture refused: {exc}", counter="decode_errors") from None
-        return image
 
-    def _emit(self, image: np.ndarray, data: bytes, captured_at: datetime, hint: dict | None, **health: object) -> None:
+    def _emit(self, picture: Decoded, data: bytes, captured_at: datetime, hint: dict | None, **health: object) -> None:
         if self._stop.is_set():
             return
-        self.emit(Frame(self.camera_id, captured_at, image, source=self.kind, encoded=data, hint=hint))
+        frame = Frame(self.camera_id, captured_at, picture.image, self.kind, data, hint, picture.size)
+        self.emit(frame)
         self.state.add(frames_decoded=1, frames_sampled=1)
         self.state.update(status="online", last_frame_at=captured_at, **health)
 
@@ -193,7 +192,7 @@ class SnapshotReader(PullReader):
             try:
                 url = self._snapshot_url or self._resolve(connection)
                 data = self._fetch_picture(connection, url, self._auth, "snapshot")
-                image = self._picture(data, "snapshot")
+                picture = self._picture(data, "snapshot")
             except Exception:
                 if source.onvif:
                     self._snapshot_url = None  # the device may have changed it: ask again next time
@@ -203,8 +202,8 @@ class SnapshotReader(PullReader):
             if first:
                 self._connected()
                 first = False
-            problem = self._view.update(image, time.monotonic())
-            self._emit(image, data, utcnow(), None, view_problem=problem)
+            problem = self._view.update(picture.image, time.monotonic())  # a covered or turned camera
+            self._emit(picture, data, utcnow(), None, view_problem=problem)
             self._stop.wait(max(0.0, source.interval_s - (time.monotonic() - began)))
 
     def _resolve(self, connection: Connection) -> str:

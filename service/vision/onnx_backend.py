@@ -54,6 +54,7 @@ class OnnxDetector:
         options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default (one per physical core)
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no core burnt while idle
         try:
             self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own pybind classes (InvalidProtobuf, NoSuchFile, Fail)

@@ -22,6 +22,8 @@ class Frame:
     `captured_at` is timezone-aware UTC; `image` is a BGR uint8 array (H, W, 3).
     `encoded` keeps the bytes as received (JPEG/PNG) so evidence can be stored unaltered.
     `hint` is what the device itself said it saw (a Hikvision or Dahua event): stored and shown, never trusted.
+    `size` is the picture's own (width, height) when `image` was decoded smaller, at the size the model needs
+    (service/vision/decoding.py); `width`, `height` and every box downstream of the model are in its pixels.
     """
 
     camera_id: str
@@ -30,14 +32,24 @@ class Frame:
     source: str = "push"
     encoded: bytes | None = None
     hint: dict | None = None
+    size: tuple[int, int] | None = None
 
     @property
     def width(self) -> int:
-        return int(self.image.shape[1])
+        return self.size[0] if self.size is not None else int(self.image.shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.image.shape[0])
+        return self.size[1] if self.size is not None else int(self.image.shape[0])
+
+    @property
+    def reduced(self) -> bool:
+        return self.width != int(self.image.shape[1]) or self.height != int(self.image.shape[0])
+
+    @property
+    def upscale(self) -> tuple[float, float]:
+        """Picture pixels per `image` pixel, across and down (1, 1 unless decoded smaller)."""
+        return self.width / int(self.image.shape[1]), self.height / int(self.image.shape[0])
 
 
 def _column(values: object, dtype: object, n: int) -> np.ndarray:
@@ -93,6 +105,21 @@ class Detections:
             origin=self.origin[index],
             track_id=self.track_id[index],
             data={name: values[index] for name, values in self.data.items()},
+        )
+
+    def scaled(self, across: float, down: float) -> Detections:
+        """The same rows with boxes in another image's pixels (a reduced decode's boxes in the picture's)."""
+        if (across, down) == (1.0, 1.0) or not len(self):
+            return self
+        factor = np.array([across, down, across, down], dtype=np.float32)
+        return Detections(
+            xyxy=(self.xyxy * factor).astype(np.float32),
+            confidence=self.confidence,
+            class_name=self.class_name,
+            category=self.category,
+            origin=self.origin,
+            track_id=self.track_id,
+            data=dict(self.data),
         )
 
     def set_data(self, name: str, values: object) -> None:

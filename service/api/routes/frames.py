@@ -20,7 +20,7 @@ from service.auth.keys import Principal
 from service.deps import RuntimeDep, require
 from service.store.disk import DiskFullError
 from service.store.instants import bounded
-from service.vision.decoding import ImageRejectedError, decode_image
+from service.vision.decoding import ImageRejectedError, decode
 from service.vision.pool import QueueFullError
 from service.vision.types import Frame
 
@@ -171,12 +171,13 @@ async def push_frame(
         captured_at = parse_captured_at(captured, now, runtime.settings.max_clock_skew_s)
         started = time.perf_counter()
         try:
-            image, _media = await run_in_threadpool(decode_image, data, runtime.settings.max_pixels)
+            settings = runtime.settings
+            decoded = await run_in_threadpool(decode, data, settings.max_pixels, settings.decode_fit)
         except ImageRejectedError as exc:
             code = 413 if exc.reason == "too_many_pixels" else 422
             raise Rejection(code, exc.reason, str(exc)) from None
         decode_ms = (time.perf_counter() - started) * 1000
-        frame = Frame(camera_id=camera_id, captured_at=captured_at, image=image, source="push", encoded=data)
+        frame = Frame(camera_id, captured_at, decoded.image, "push", encoded=data, size=decoded.size)
         try:
             result = await run_in_threadpool(runtime.pipeline.process, frame)
         except QueueFullError:
