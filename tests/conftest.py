@@ -17,6 +17,9 @@ os.environ.setdefault("YOLO_OFFLINE", "1")
 # The report tests drive the schedule themselves (ReportScheduler.run_once with an injected clock).
 os.environ.setdefault("CLEARWAY_DELIVERY_REPORTS", "0")
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="clearway-yolo-"))
+# Hundreds of apps start in one test process: one inference worker each (a model load, a thread) is enough
+# there; the machine's plan itself is tested in tests/vision/test_threads.py and measured by bench/.
+os.environ.setdefault("CLEARWAY_INFERENCE_WORKERS", "1")
 
 import pytest
 
