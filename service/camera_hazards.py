@@ -13,7 +13,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.config.duties import camera_kind
+from service.config.duties import ZoneType, camera_kind
 from service.config.site import Camera, Zone
 from service.config.site_holder import SiteHolder
 from service.frame_flow import FrameWork
@@ -84,9 +84,10 @@ class CameraHazards:
             params = {"object": change.class_name, "category": change.category, "zone": zone.id, "dwell_s": dwell_s}
             params |= (grade.params() if grade is not None else {}) | looked.params()
             hazard = self.writer.open(session, new, assignment, note, pictures, grade, params)
-            entry = session.scalars(select(LiftEntry).where(LiftEntry.engine_key == change.key)).first()
-            if entry is not None:
-                entry.hazard_id = hazard.id  # the lift entry that stayed past the dwell
+            if zone.type == ZoneType.elevator:  # the lift entry that stayed past the dwell
+                entry = session.scalars(select(LiftEntry).where(LiftEntry.engine_key == change.key)).first()
+                if entry is not None:
+                    entry.hazard_id = hazard.id
         elif hazard is not None and change.kind == ChangeKind.updated:
             self.writer.seen_again(session, hazard, change.at, change.box, change.confidence, work.frame_id, grade)
         elif hazard is not None and change.kind == ChangeKind.earlier:

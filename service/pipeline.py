@@ -134,8 +134,8 @@ class Pipeline:
         state = CameraState.from_json(state_row.state if state_row else None)
         marks = [
             FixtureMark(f.id, f.category, f.class_name, tuple(f.box), f.expires_at)
-            for f in live_fixtures(session, frame.camera_id, frame.captured_at)
-        ]
+            for f in (live_fixtures(session, frame.camera_id, frame.captured_at) if len(detections) else ())
+        ]  # nothing detected: nothing can be a fixture, no query
         with work.timed("zones_dwell"):
             observation = engine.observe(
                 state, frame.captured_at, detections, work.frame_id, frame.width, frame.height, marks

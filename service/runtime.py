@@ -57,12 +57,12 @@ def thread_plan(settings: Settings) -> ThreadPlan:
     return threads
 
 
-def default_detector_factory(settings: Settings) -> DetectorFactory:
+def default_detector_factory(settings: Settings, threads: ThreadPlan | None = None) -> DetectorFactory:
     """Resolve the model now (a missing model fails start-up with a clear message), load it per worker, with
     the threads the machine's plan gives each worker (service/vision/threads.py)."""
     model = resolve_model(settings.model, settings.models_dir)
     class_map = ClassMap.load()
-    threads = thread_plan(settings)
+    threads = threads or thread_plan(settings)
     direct = settings.backend == "onnxruntime" or (settings.backend == "auto" and model.endswith(".onnx"))
     if direct and settings.device == "cpu":
         return lambda: OnnxDetector(model, class_map, imgsz=settings.imgsz, threads=threads.inference)
@@ -106,7 +106,8 @@ class Runtime:
 
 def build_runtime(settings: Settings, detector_factory: DetectorFactory | None = None) -> Runtime:
     site = load_site(settings.site_file)
-    factory = detector_factory or default_detector_factory(settings)
+    threads = thread_plan(settings)
+    factory = detector_factory or default_detector_factory(settings, threads)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url)
     upgrade(db.engine)
@@ -124,7 +125,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     locks = CameraLocks()
     scenes = StaticScenes(db, locks)
     scenes.apply_site(site)
-    pool = InferencePool(factory, workers=thread_plan(settings).workers, capacity=settings.inference_queue)
+    pool = InferencePool(factory, workers=threads.workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
     latest = LatestFrames(settings.data_dir / "latest", settings.latest_frame_every_s)  # the editor's view
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest, settings.second_look_min)

@@ -56,16 +56,20 @@ def lift_days(session: Session, who: Principal, site: Site, first: date, last: d
     ).all()
     counted = {(day, camera, zone): (entries, hazards) for day, camera, zone, entries, hazards in rows}
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    return [
-        LiftDay(
-            day=day,
-            camera_id=camera.id,
-            zone=zone.id,
-            name=zone.name or camera.name or zone.id,
-            compound_id=camera.compound,
-            entries=counted.get((day.isoformat(), camera.id, zone.id), (0, 0))[0],
-            hazards=counted.get((day.isoformat(), camera.id, zone.id), (0, 0))[1],
-        )
-        for day in days
-        for camera, zone in lifts
-    ]
+    found = []
+    for day in days:
+        for camera, zone in lifts:
+            entries, hazards = counted.get((day.isoformat(), camera.id, zone.id), (0, 0))
+            name = zone.name or camera.name or zone.id
+            found.append(
+                LiftDay(
+                    day=day,
+                    camera_id=camera.id,
+                    zone=zone.id,
+                    name=name,
+                    compound_id=camera.compound,
+                    entries=entries,
+                    hazards=hazards,
+                )
+            )
+    return found

@@ -10,20 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
-from service.actions.errors import ActionError, Conflict, Forbidden, NotFound
+from service.actions.errors import ActionError
 from service.actions.fixtures import FixtureCommand, mark_fixture, remove_fixture
 from service.deps import RowId, RuntimeDep, SessionDep
 from service.store.db import utcnow
-from service.web.pages import PageError, PersonDep, csrf_guard
+from service.web.pages import PersonDep, csrf_guard
+from service.web.routes.hazard import error_code
 
 CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 router = APIRouter(prefix="/web", include_in_schema=False, dependencies=[Depends(csrf_guard)])
-
-
-def _code(error: ActionError) -> str:
-    if isinstance(error, NotFound):
-        raise PageError(404, "error.not_found")
-    return "forbidden" if isinstance(error, Forbidden) else "conflict" if isinstance(error, Conflict) else "invalid"
 
 
 @router.post("/hazards/{hazard_id}/fixture")
@@ -38,8 +33,7 @@ async def mark(hazard_id: RowId, request: Request, runtime: RuntimeDep, session:
     try:
         await run_in_threadpool(mark_fixture, session, runtime.writer, who, hazard_id, command, utcnow())
     except ActionError as error:
-        session.rollback()
-        return RedirectResponse(f"{back}?error={_code(error)}", status_code=303)
+        return RedirectResponse(f"{back}?error={error_code(session, error)}", status_code=303)
     return RedirectResponse(f"{back}?done=fixture&done_id={hazard_id}", status_code=303)
 
 
@@ -56,6 +50,5 @@ async def remove(fixture_id: RowId, request: Request, session: SessionDep, who: 
     try:
         await run_in_threadpool(remove_fixture, session, who, fixture_id, utcnow())
     except ActionError as error:
-        session.rollback()
-        return RedirectResponse(f"{back}?fixture_error={_code(error)}", status_code=303)
+        return RedirectResponse(f"{back}?fixture_error={error_code(session, error)}", status_code=303)
     return RedirectResponse(f"{back}?fixture_done={fixture_id}", status_code=303)

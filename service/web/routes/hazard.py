@@ -179,7 +179,7 @@ async def act(
                 act_on_hazard, session, runtime.writer, runtime.scenes, who, hazard_id, action, command
             )
     except ActionError as error:
-        return RedirectResponse(f"{back}&error={_error_code(session, error)}", status_code=303)
+        return RedirectResponse(f"{back}&error={error_code(session, error)}", status_code=303)
     if action == "rectify" and has_photo:
         problem = await _save_photo(runtime, session, who, hazard_id, photo)
         if problem:
@@ -193,7 +193,7 @@ async def act(
     return RedirectResponse(f"{back}&done={action}&done_id={hazard_id}", status_code=303)
 
 
-def _error_code(session: Session, error: ActionError) -> str:
+def error_code(session: Session, error: ActionError) -> str:
     """The page's message code for a refused action (nothing it started is kept); 404 stays a 404 page."""
     session.rollback()
     if isinstance(error, NotFound):
@@ -223,5 +223,5 @@ async def _save_photo(
             settings.max_pixels,
         )
     except ActionError as error:
-        return _error_code(session, error)
+        return error_code(session, error)
     return None
