@@ -27,7 +27,7 @@ system-packages:
 	scripts/system-packages.sh
 
 test: system-packages setup model
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: setup
 	$(BIN)/ruff check service tests bench datasets
