@@ -10,7 +10,6 @@ Design for CCTV sampled seconds to minutes apart, and the measured choices behin
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import cv2
@@ -26,12 +25,14 @@ from service.scene.measures import (
     global_change,
     outline_edge,
     polygon_mask,
+    zones_window,
 )
+from service.scene.persistence import PersistedModel
 from service.scene.settings import StaticSettings
 from service.vision.types import Detections, Frame
 
 
-class StaticObjectDetector:
+class StaticObjectDetector(PersistedModel):
     """Per-camera static-object model. Feed every sampled frame of the camera to `update`, in time order."""
 
     def __init__(
@@ -61,24 +62,35 @@ class StaticObjectDetector:
         self._stable: np.ndarray | None = None
         self.look: np.ndarray | None = None
         self.disturbed: np.ndarray | None = None
+        self.unseen: np.ndarray | None = None  # pixels of a widened window: learned from the next frame
         self.index = 0
         self.rebases = 0
         self.ghosts = 0
 
     def _setup(self, frame_size: tuple[int, int]) -> None:
+        """The work picture is the zones' neighbourhood (`zones_window`) of a `work_width`-wide grey copy: what
+        lies far from every zone can never be reported, and costs as much per pixel as what lies inside."""
         width = min(self.settings.work_width, frame_size[0])
         height = max(1, round(frame_size[1] * width / frame_size[0]))
-        self._frame_size, self._work = frame_size, (width, height)
-        zone = polygon_mask(self.zones, self._work)
-        self.region = zone & ~polygon_mask(self.masks, self._work) if self.masks else zone
+        self._frame_size, self._full = frame_size, (width, height)
+        self.window = zones_window(self.zones, self._full, self.settings.window_margin)
+        x0, y0, x1, y1 = self.window
+        self._work = (x1 - x0, y1 - y0)
+        zone = self._mask(self.zones)
+        self.region = zone & ~self._mask(self.masks) if self.masks else zone
         fit = cv2.dilate(self.region.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
         self._fit_region = fit if fit.sum() >= 50 else np.ones_like(fit)
         self._c = (0.03 * 255) ** 2
-        self._min_area = max(6, int(self.settings.min_area_fraction * width * height))
+        self._min_area = max(6, int(self.settings.min_area_fraction * width * height))  # of the whole picture
+
+    def _mask(self, polygons: Sequence[NormalisedPolygon]) -> np.ndarray:
+        x0, y0, x1, y1 = self.window
+        return polygon_mask(polygons, self._full)[y0:y1, x0:x1]
 
     def _grey(self, image: np.ndarray) -> np.ndarray:
         grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
-        small = cv2.resize(grey, self._work, interpolation=cv2.INTER_AREA).astype(np.float32)
+        x0, y0, x1, y1 = self.window
+        small = cv2.resize(grey, self._full, interpolation=cv2.INTER_AREA)[y0:y1, x0:x1].astype(np.float32)
         return cv2.GaussianBlur(small, (0, 0), 0.8)
 
     def _start(self, grey: np.ndarray) -> None:
@@ -89,6 +101,7 @@ class StaticObjectDetector:
         self.since = np.zeros(grey.shape, np.int32)
         self.look = grey.copy()
         self.disturbed = np.zeros(grey.shape, bool)
+        self.unseen = None
 
     def set_reference(self, frame: Frame | np.ndarray) -> None:
         """Manual "this is the clear reference": the whole picture becomes the empty scene."""
@@ -123,75 +136,13 @@ class StaticObjectDetector:
         """A zone (or, with None, every zone) was confirmed clear: learn its current look as empty."""
         if self.reference is None or self.last is None:
             return
-        area = self.region if zone_polygon is None else polygon_mask([zone_polygon], self._work)
+        area = self.region if zone_polygon is None else self._mask([zone_polygon])
         self.reference[area] = self.last[area]
         self.look[area] = self.last[area]
         self.counter[area] = 0
         self.carried[area] = False
         self.foreground[area] = False
         self.disturbed[area] = False
-
-    # ---- persistence: what a restart must keep, lossless --------------------------------------------------
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The model as plain arrays, lossless (np.savez-able, ~1.4 MB compressed at the default work width)."""
-        if self.reference is None:
-            return {}
-        state = {
-            "frame_size": np.asarray(self._frame_size),
-            "reference": self.reference,
-            "previous": self.previous,
-            "last": self.last,
-            "counter": self.counter,
-            "carried": self.carried,
-            "foreground": self.foreground,
-            "since": self.since,
-            "look": self.look,
-            "disturbed": self.disturbed,
-            "index": np.asarray(self.index),
-            "stabiliser": np.asarray(self._c, np.float64),
-            "rebases": np.asarray(self.rebases),
-            "ghosts": np.asarray(self.ghosts),
-            "snapshot_index": np.asarray([i for i, _ in self.snapshots], np.int64),
-            "snapshots": np.asarray([g for _, g in self.snapshots], np.float16).reshape(-1, *self.reference.shape),
-            "bootstrap": np.asarray(self.bootstrap, np.float32).reshape(-1, *self.reference.shape),
-        }
-        if self._stable is not None:
-            state["stable"] = self._stable
-        return {name: np.array(value, copy=True) for name, value in state.items()}
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Restore `state_dict()`; a state saved at another work size is ignored (the model starts over)."""
-        self.reset()
-        if "reference" not in state:
-            return
-        self._setup(tuple(int(v) for v in state["frame_size"]))
-        if tuple(state["reference"].shape) != (self._work[1], self._work[0]):
-            return  # saved with other settings: start over
-        for name in ("reference", "previous", "last", "look"):
-            setattr(self, name, np.asarray(state[name], np.float32))
-        self.counter = np.asarray(state["counter"], np.uint16)
-        self.carried, self.foreground = np.asarray(state["carried"], bool), np.asarray(state["foreground"], bool)
-        self.disturbed = np.asarray(state["disturbed"], bool)
-        self.since = np.asarray(state["since"], np.int32)
-        self.index = int(state["index"])
-        self._c = float(state["stabiliser"]) if "stabiliser" in state else self._c
-        self.rebases, self.ghosts = int(state.get("rebases", 0)), int(state.get("ghosts", 0))
-        self._stable = np.asarray(state["stable"], bool) if "stable" in state else None
-        self.snapshots = [
-            (int(i), np.asarray(g, np.float16))
-            for i, g in zip(state["snapshot_index"], state["snapshots"], strict=True)
-        ]
-        self.bootstrap = [np.asarray(g, np.float32) for g in state["bootstrap"]]
-
-    def to_bytes(self) -> bytes:
-        """Compressed state (np.savez_compressed of `state_dict`), stored per camera so a restart resumes."""
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **self.state_dict())
-        return buffer.getvalue()
-
-    def load_bytes(self, data: bytes) -> None:
-        with np.load(io.BytesIO(data)) as arrays:
-            self.load_state_dict({name: arrays[name] for name in arrays.files})
 
     # ---- measures ----------------------------------------------------------------------------------------
     def _align(self, grey: np.ndarray, target: np.ndarray, trusted: np.ndarray) -> np.ndarray:
@@ -215,6 +166,8 @@ class StaticObjectDetector:
         grey = self._grey(image)
         s = self.settings
         self.index += 1
+        if self.unseen is not None:
+            self._learn_unseen(grey)
         if self.reference is None or self.bootstrap:
             self._learn_start(grey)
             # After a global change, what was carried stays reported while the new reference is agreed on.
@@ -337,7 +290,8 @@ class StaticObjectDetector:
         static = cv2.morphologyEx(static.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(static, connectivity=8)
         boxes, scores = [], []
-        fx, fy = self._frame_size[0] / self._work[0], self._frame_size[1] / self._work[1]
+        fx, fy = self._frame_size[0] / self._full[0], self._frame_size[1] / self._full[1]
+        wx, wy = self.window[:2]
         for label in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[label])
             if area < self._min_area:
@@ -353,7 +307,7 @@ class StaticObjectDetector:
                 self.ghosts += 1
                 continue
             stability = float(np.median(self.counter[blob])) / s.stability_samples
-            boxes.append([x * fx, y * fy, (x + w) * fx, (y + h) * fy])
+            boxes.append([(wx + x) * fx, (wy + y) * fy, (wx + x + w) * fx, (wy + y + h) * fy])
             scores.append(min(1.0, max(0.05, stability)))
         n = len(boxes)
         return Detections(

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 NormalisedPolygon = Sequence[tuple[float, float]]
+Window = tuple[int, int, int, int]  # x0, y0, x1, y1 in work pixels, end exclusive
 
 
 def polygon_mask(polygons: Sequence[NormalisedPolygon], size: tuple[int, int]) -> np.ndarray:
@@ -19,6 +20,34 @@ def polygon_mask(polygons: Sequence[NormalisedPolygon], size: tuple[int, int]) -
         pts = (np.asarray(poly, np.float64) * np.array(size, np.float64)).round().astype(np.int32)
         cv2.fillPoly(mask, [pts], 1)
     return mask.astype(bool)
+
+
+def zones_window(polygons: Sequence[NormalisedPolygon], size: tuple[int, int], margin: float) -> Window:
+    """The zones' bounding box at `size`, widened on each side by `margin` times its own extent and at least a
+    tenth of the picture: room for the brightness fit around the zones, and for the whole-scene test (a
+    camera switching to IR changes the zones' surroundings too, one object rarely all of them)."""
+    width, height = size
+    points = np.asarray([p for poly in polygons for p in poly], np.float64).reshape(-1, 2)
+    if len(points) == 0:
+        return 0, 0, width, height
+    lo, hi = np.clip(points.min(axis=0), 0, 1), np.clip(points.max(axis=0), 0, 1)
+    pad = np.maximum(margin * (hi - lo), 0.1)
+    lo, hi = np.clip(lo - pad, 0, 1), np.clip(hi + pad, 0, 1)
+    x0, y0 = int(np.floor(lo[0] * width)), int(np.floor(lo[1] * height))
+    x1, y1 = int(np.ceil(hi[0] * width)), int(np.ceil(hi[1] * height))
+    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+
+def shift_window(array: np.ndarray, old: Window, new: Window, fill: float | bool = 0) -> np.ndarray:
+    """`array` (its last two axes over window `old`) over window `new`: shared pixels copied, the rest `fill`."""
+    out = np.full((*array.shape[:-2], new[3] - new[1], new[2] - new[0]), fill, array.dtype)
+    x0, y0 = max(old[0], new[0]), max(old[1], new[1])
+    x1, y1 = min(old[2], new[2]), min(old[3], new[3])
+    if x0 < x1 and y0 < y1:
+        out[..., y0 - new[1] : y1 - new[1], x0 - new[0] : x1 - new[0]] = array[
+            ..., y0 - old[1] : y1 - old[1], x0 - old[0] : x1 - old[0]
+        ]
+    return out
 
 
 def fit_gain_offset(grey: np.ndarray, target: np.ndarray, trusted: np.ndarray) -> tuple[float, float]:

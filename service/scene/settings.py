@@ -10,6 +10,7 @@ class StaticSettings:
     """Tuning of the static-object model; the defaults are the measured ones (datasets/README.md)."""
 
     work_width: int = 320
+    window_margin: float = 0.5  # the work window: the zones' box widened by this share of it on each side
     window: int = 7
     structure_threshold: float = 0.5
     ratio_low: float = 0.3

@@ -16,6 +16,7 @@ import pytest
 from bench.eval_static import CaseResult, evaluate, events
 from datasets.static_sequences import SCRIPTS, ZONE, Case, build
 from service.scene.detector import StaticObjectDetector, StaticSettings
+from service.scene.measures import zones_window
 from service.vision.geometry import iou_matrix
 from service.vision.types import Detections, Frame
 
@@ -181,6 +182,23 @@ def test_state_survives_a_restart_exactly(cut: int) -> None:
     empty = StaticObjectDetector([ZONE])
     empty.load_bytes(StaticObjectDetector([ZONE]).to_bytes())
     assert empty.reference is None
+
+
+def test_the_model_works_on_the_zones_neighbourhood_and_keeps_a_whole_picture_state() -> None:
+    """Only the zones' box (widened) is worked on; a state saved over the whole picture (before the window, or
+    a camera without zones) loads into the window with nothing to relearn, and finds the boxes the same."""
+    sequence = case("boxes_day")
+    whole = StaticObjectDetector([[(0, 0), (1, 0), (1, 1), (0, 1)]])
+    feed(whole, sequence, range(8))
+    width, height = whole.window[2:]
+    x0, y0, x1, y1 = zones_window([ZONE], (width, height), 0.5)
+    assert (x1 - x0) * (y1 - y0) < width * height
+    detector = StaticObjectDetector([ZONE])
+    detector.load_state_dict(whole.state_dict())
+    assert detector.window == (x0, y0, x1, y1) and detector.unseen is None
+    assert np.array_equal(detector.reference, whole.reference[y0:y1, x0:x1])
+    after = feed(detector, sequence, range(8, len(sequence.frames)))
+    assert sum(len(o) for o in after) >= 10, "the boxes are reported"
 
 
 def test_global_scene_change_keeps_what_was_there() -> None:

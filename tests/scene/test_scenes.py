@@ -12,6 +12,7 @@ import pytest
 from service.camera_locks import CameraLocks
 from service.config.settings import DEMO_SITE
 from service.config.site import Site, load_site
+from service.scene.measures import shift_window
 from service.scene.scenes import StaticScenes
 from service.store import models as m
 from service.store.db import Database
@@ -101,8 +102,15 @@ def test_an_unchanged_camera_keeps_its_scene_and_an_edited_one_keeps_what_it_lea
     assert after is not before and after.camera.zones == lane_only
     assert after.last_captured_at == before.last_captured_at == T0 + timedelta(seconds=60)
     assert len(after.detector.bootstrap) == len(before.detector.bootstrap) == 3
-    assert np.array_equal(after.detector.reference, before.detector.reference)
+    # The model works on the zones' neighbourhood: the narrower window keeps what the two share, exactly.
+    shared = shift_window(before.detector.reference, before.detector.window, after.detector.window)
+    assert np.array_equal(after.detector.reference, shared) and after.detector.unseen is None
     assert after.detector.region.sum() < before.detector.region.sum(), "only the region changed (kerb zone gone)"
+    scenes.apply_site(SITE)  # the kerb zone back: the wider window's new pixels are learned from the next frame
+    again = scenes.get(CAMERA)
+    assert again.detector.unseen is not None and again.detector.unseen.any()
+    scenes.step(frame(90), Detections.empty())
+    assert again.detector.unseen is None and len(again.detector.bootstrap) == 4
 
 
 def test_operator_actions_need_a_frame_first(db: Database) -> None:
