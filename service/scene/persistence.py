@@ -55,17 +55,10 @@ class PersistedModel:
         if "reference" not in state:
             return
         self._setup(tuple(int(v) for v in state["frame_size"]))
-        full = self._full[1], self._full[0]
-        saved = tuple(int(v) for v in state["window"]) if "window" in state else (0, 0, full[1], full[0])
-        if (
-            saved[2] > full[1]
-            or saved[3] > full[0]
-            or tuple(state["reference"].shape)
-            != (
-                saved[3] - saved[1],
-                saved[2] - saved[0],
-            )
-        ):
+        width, height = self._full
+        saved = tuple(int(v) for v in state["window"]) if "window" in state else (0, 0, width, height)
+        x0, y0, x1, y1 = saved  # a state from before the window covers the whole picture
+        if x1 > width or y1 > height or tuple(state["reference"].shape) != (y1 - y0, x1 - x0):
             return  # saved with other settings: start over
         if saved != self.window:
             state = self._moved_state(state, saved)
@@ -88,7 +81,7 @@ class PersistedModel:
 
     def _moved_state(self, state: dict[str, np.ndarray], saved: Window) -> dict[str, np.ndarray]:
         """`state` (saved over window `saved`) over this model's window: shared pixels kept, the others unseen."""
-        moved = {name: value for name, value in state.items() if value.ndim < 2 or name == "frame_size"}
+        moved = {name: value for name, value in state.items() if value.ndim < 2}  # sizes, counts, the index
         for name, value in state.items():
             if name not in moved and name != "unseen":
                 moved[name] = shift_window(value, saved, self.window)
@@ -113,12 +106,10 @@ class PersistedModel:
         """Pixels a widened window brought in have no history: they start as this frame's look, empty."""
         unseen, self.unseen = self.unseen, None
         for image in (self.reference, self.previous, self.last, self.look, *self.bootstrap):
-            if image is not None:
-                image[unseen] = grey[unseen]
+            image[unseen] = grey[unseen]
         for _, snapshot in self.snapshots:
             snapshot[unseen] = grey[unseen]
         for marks in (self.counter, self.since, self.carried, self.foreground, self.disturbed):
-            if marks is not None:
-                marks[unseen] = 0
+            marks[unseen] = 0
         if self._stable is not None:
             self._stable[unseen] = True

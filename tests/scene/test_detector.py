@@ -191,7 +191,7 @@ def test_the_model_works_on_the_zones_neighbourhood_and_keeps_a_whole_picture_st
     whole = StaticObjectDetector([[(0, 0), (1, 0), (1, 1), (0, 1)]])
     feed(whole, sequence, range(8))
     width, height = whole.window[2:]
-    x0, y0, x1, y1 = zones_window([ZONE], (width, height), 0.5)
+    x0, y0, x1, y1 = zones_window([ZONE], (width, height), StaticSettings().window_margin)
     assert (x1 - x0) * (y1 - y0) < width * height
     detector = StaticObjectDetector([ZONE])
     detector.load_state_dict(whole.state_dict())
