@@ -6,20 +6,24 @@ user would write (decode + `YOLO.predict`) on the same frames, same model, same 
     .venv/bin/python bench/pipeline_bench.py --scenes 4k --imgsz 480 --frames 60
     .venv/bin/python bench/pipeline_bench.py --smoke            # photo, imgsz 320, 6 frames: proves it runs (CI)
 
-Scenes (bench/scenes.py): a bus standing in a fire lane, as the photo and as 1080p and 4K JPEGs, frames 5 s
-apart (capture times) so the dwell (60 s) passes, a hazard opens with its evidence and is updated afterwards,
-as for a real parked car. Each row starts `clearway serve` as its own process (fresh data folder, the row's
-imgsz), as it runs in production: decode, model, unknown-object model, zones and dwell, database, evidence
-all count, and so does the HTTP server. Any CLEARWAY_* variable set here reaches the service (to compare
-settings), except the data folder, site file and imgsz the bench sets per row.
+Scenes (bench/scenes.py): a bus standing in a fire lane, as the photo and as 1080p and 4K JPEGs. The timed
+frames are dealt to --cameras cameras that all push at once, each its share in capture order, 5 s apart (as a
+camera sends them: never two of its own frames at once), so the dwell (60 s) passes on every camera, a hazard
+opens with its evidence and is updated afterwards, as for a real parked car. A county's load is many cameras
+at once; one camera's frames are applied one at a time under its lock, so one camera pushing from several
+clients measures that lock, not the service. Each row starts `clearway serve` as its own process (fresh data
+folder, the row's imgsz), as it runs in production: decode, model, unknown-object model, zones and dwell,
+database, evidence all count, and so does the HTTP server. Any CLEARWAY_* variable set here reaches the
+service (to compare settings), except the data folder, site file and imgsz the bench sets per row.
 
-Columns: fps (frames/s, wall clock; the service's with --concurrency clients), ratio = service / bare, stage
+Columns: fps (frames/s, wall clock; the service's with all cameras pushing), ratio = service / bare, stage
 medians in ms as the service reports them (`timings_ms`; database includes zones_dwell and evidence, which
-run in its transaction; evidence max is the frame that opened the hazard), CPU ms per frame (the server
+run in its transaction; evidence max is the frame that opened a hazard), CPU ms per frame (the server
 process's user+system time over the timed frames, the bench process's for the bare loop), cameras per core
-at one frame per 5 s (5000 / service CPU ms per frame), and hazards opened (one per bus in the lane once the
-dwell passed: the wide scenes show two or three). Wall fps: the service overlaps --concurrency frames (one
-decoding while another is in the model), the bare loop runs one at a time; CPU per frame compares the work.
+at one frame per 5 s (5000 / service CPU ms per frame), and hazards opened (one per bus in the lane per camera
+once the dwell passed: the wide scenes show two or three buses). Wall fps: the service overlaps the cameras'
+frames (one decoding while another is in the model), the bare loop runs one at a time with every core in the
+model; CPU per frame compares the work.
 """
 
 from __future__ import annotations
@@ -114,12 +118,12 @@ def tail(path: Path, lines: int = 40) -> str:
 class Server:
     """`clearway serve` as a subprocess on a free port, its stderr in a file (printed when it fails)."""
 
-    def __init__(self, imgsz: int, row_dir: Path) -> None:
+    def __init__(self, imgsz: int, cameras: list[str], row_dir: Path) -> None:
         site_file = row_dir / "site.yaml"
-        site_file.write_text(yaml.safe_dump(scenes.SITE))
+        site_file.write_text(yaml.safe_dump(scenes.site(len(cameras))))
         self.env = service_env(row_dir / "data", site_file, imgsz)
         self.log = row_dir / "server.log"
-        self.key = self._create_key()
+        self.key = self._create_key(cameras)
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         command = [*clearway(), "serve", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
@@ -128,9 +132,10 @@ class Server:
         self.cpu = psutil.Process(self.process.pid)
         self._wait_ready()
 
-    def _create_key(self) -> str:
-        """A gateway key for the bench camera, made by the CLI in the database the server will open."""
-        command = [*clearway(), "keys", "create", "--name", "bench", "--role", "gateway", "--camera", scenes.CAMERA]
+    def _create_key(self, cameras: list[str]) -> str:
+        """A gateway key for the bench cameras, made by the CLI in the database the server will open."""
+        command = [*clearway(), "keys", "create", "--name", "bench", "--role", "gateway"]
+        command += [arg for camera in cameras for arg in ("--camera", camera)]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120)
         if done.returncode != 0:
             raise RuntimeError(f"`clearway keys create` failed:\n{done.stderr}")
@@ -167,28 +172,34 @@ class Server:
                 continue
 
 
-def through_http(frames: list[bytes], imgsz: int, concurrency: int, row_dir: Path) -> Service:
-    """Frames 1.. pushed by `concurrency` clients after frame 0 (warm-up), capture times 5 s apart."""
-    server = Server(imgsz, row_dir)
+def through_http(frames: list[bytes], imgsz: int, cameras: int, row_dir: Path) -> Service:
+    """Frame 0 warms the service up; frames 1.. are dealt to `cameras` cameras, each pushing its share in
+    capture order (5 s apart) as a camera does, all cameras at once: a county's load, not one camera's."""
+    ids = scenes.camera_ids(cameras)
+    server = Server(imgsz, ids, row_dir)
     t0 = datetime.now(UTC) - timedelta(seconds=FRAME_EVERY_S * len(frames) + 600)  # all in the past
     try:
         with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {server.key}"}, timeout=120) as c:
 
-            def push(index: int) -> dict:
+            def push(camera: str, data: bytes, step: int) -> dict:
                 response = c.post(
-                    f"/api/v1/cameras/{scenes.CAMERA}/frames",
-                    content=frames[index],
+                    f"/api/v1/cameras/{camera}/frames",
+                    content=data,
                     headers={"Content-Type": "image/jpeg"},
-                    params={"captured_at": (t0 + timedelta(seconds=FRAME_EVERY_S * index)).isoformat()},
+                    params={"captured_at": (t0 + timedelta(seconds=FRAME_EVERY_S * step)).isoformat()},
                 )
                 if response.status_code != 201:
-                    raise RuntimeError(f"frame {index}: {response.status_code} {response.text[:300]}")
+                    raise RuntimeError(f"{camera} frame {step}: {response.status_code} {response.text[:300]}")
                 return response.json()
 
-            first = push(0)
+            def camera_run(index: int) -> list[dict]:
+                share = frames[1 + index :: cameras]
+                return [push(ids[index], data, step) for step, data in enumerate(share, start=1)]
+
+            first = push(ids[0], frames[0], 0)
             cpu, started = server.cpu_s(), time.perf_counter()
-            with ThreadPoolExecutor(concurrency) as pool:
-                results = list(pool.map(push, range(1, len(frames))))
+            with ThreadPoolExecutor(cameras) as pool:
+                results = [r for share in pool.map(camera_run, range(cameras)) for r in share]
             elapsed, cpu = time.perf_counter() - started, server.cpu_s() - cpu
     except Exception:
         print(tail(server.log), file=sys.stderr)
@@ -259,15 +270,15 @@ def csv_of(text: str, allowed: tuple[str, ...] | None = None) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=30, help="timed frames per scene (plus one warm-up)")
-    parser.add_argument("--concurrency", type=int, default=2, help="clients pushing frames at once")
+    parser.add_argument("--frames", type=int, default=160, help="timed frames per scene, all cameras (plus a warm-up)")
+    parser.add_argument("--cameras", type=int, default=4, help="cameras pushing at once, each its frames in order")
     parser.add_argument("--scenes", type=lambda t: csv_of(t, tuple(scenes.SIZES)), default=list(scenes.SIZES))
     parser.add_argument("--imgsz", type=lambda t: [int(i) for i in csv_of(t)], default=[320, 480])
     parser.add_argument("--markdown", action="store_true", help="print the table in Markdown")
     parser.add_argument("--smoke", action="store_true", help="photo scene, imgsz 320, 6 frames")
     args = parser.parse_args()
     if args.smoke:
-        args.scenes, args.imgsz, args.frames = ["photo"], [320], 6
+        args.scenes, args.imgsz, args.frames, args.cameras = ["photo"], [320], 6, 2
     work = Path(tempfile.mkdtemp(prefix="clearway-bench-"))
     try:
         return run(args, work)
@@ -285,14 +296,14 @@ def run(args: argparse.Namespace, work: Path) -> int:
     models_dir = Path(os.environ.get("CLEARWAY_MODELS_DIR", REPO / "models"))
     model = resolve_model(os.environ.get("CLEARWAY_MODEL") or None, models_dir)  # the service's choice too
     print(f"model {Path(model).name}, {os.cpu_count()} CPUs, {args.frames} frames per row, {FRAME_EVERY_S:.0f} s apart")
-    print(f"concurrency {args.concurrency}, scenes {','.join(args.scenes)}, imgsz {','.join(map(str, args.imgsz))}")
+    print(f"{args.cameras} cameras, scenes {','.join(args.scenes)}, imgsz {','.join(map(str, args.imgsz))}")
     rows = []
     for name in args.scenes:
         frames = scenes.frames(name, args.frames + 1)
         for imgsz in args.imgsz:
             row_dir = Path(tempfile.mkdtemp(prefix=f"{name}-{imgsz}-", dir=work))
             bare = bare_loop(model, frames[1:], imgsz)
-            service = through_http(frames, imgsz, args.concurrency, row_dir)
+            service = through_http(frames, imgsz, args.cameras, row_dir)
             rows.append(row(name, frames, imgsz, bare, service))
             print(f"  {name} imgsz {imgsz}: bare {bare.fps:.1f} fps, service {service.fps:.1f} fps", flush=True)
     print()

@@ -4,6 +4,7 @@ A benchmark on unrelated photos measures a service with nothing to do after the 
 no dwell, no evidence. Cameras that matter see a vehicle standing in a fire lane for minutes, so every scene
 here is ultralytics' bus.jpg (810x1080, a bus across the street) with a fire lane drawn under the bus, and
 frames 5 s apart open a hazard once the dwell (60 s) has passed, then update it, as a parked car does.
+The site has as many cameras as the bench pushes at once (`site`), all looking at the same street.
 
 - photo: bus.jpg as it is.
 - 1080p, 4k: the photo scaled to the frame's height, in the middle of a 16:9 frame whose sides are filled by
@@ -20,31 +21,32 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-CAMERA = "bench-cam"
 ZONE = "lane"
 SIZES: dict[str, tuple[int, int] | None] = {"photo": None, "1080p": (1920, 1080), "4k": (3840, 2160)}
-SITE = {
-    "agencies": [
-        {"id": "pm", "name": "Property Co", "kind": "property_company"},
-        {"id": "ps", "name": "Police Station", "kind": "police_station"},
-    ],
-    "compounds": [{"id": "estate", "name": "Estate", "property_company": "pm", "police_station": "ps"}],
-    "cameras": [
-        {
-            "id": CAMERA,
-            "compound": "estate",
-            "zones": [
-                {
-                    "id": ZONE,
-                    "type": "fire_lane",
-                    "dwell_seconds": 60,
-                    # The bus's bottom band (its wheels stand at y ~0.73 of the photo's height).
-                    "polygon": [[0.0, 0.6], [1.0, 0.6], [1.0, 0.8], [0.0, 0.8]],
-                },
-            ],
-        },
-    ],
-}
+AGENCIES = [
+    {"id": "pm", "name": "Property Co", "kind": "property_company"},
+    {"id": "ps", "name": "Police Station", "kind": "police_station"},
+]
+
+
+def camera_ids(count: int) -> list[str]:
+    return [f"bench-cam-{i + 1}" for i in range(count)]
+
+
+def site(cameras: int) -> dict:
+    """One compound, `cameras` cameras that all look at the scene, each with the fire lane under the bus."""
+    lane = {
+        "id": ZONE,
+        "type": "fire_lane",
+        "dwell_seconds": 60,
+        # The bus's bottom band (its wheels stand at y ~0.73 of the photo's height).
+        "polygon": [[0.0, 0.6], [1.0, 0.6], [1.0, 0.8], [0.0, 0.8]],
+    }
+    return {
+        "agencies": AGENCIES,
+        "compounds": [{"id": "estate", "name": "Estate", "property_company": "pm", "police_station": "ps"}],
+        "cameras": [{"id": c, "compound": "estate", "zones": [lane]} for c in camera_ids(cameras)],
+    }
 
 
 def photo() -> np.ndarray:

@@ -22,7 +22,7 @@ from service.hazards.routing import assign
 from service.locale import translator
 from service.metrics import Metrics
 from service.store import models as m
-from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_key
+from service.store.hazard_writer import Grade, HazardWriter, NewHazard, find_by_keys
 from service.store.lifecycle import HazardStatus
 from service.store.watch_models import LiftEntry
 from service.vision.clear_width import ClearWidthResult, LaneWidths, severity_for
@@ -43,16 +43,29 @@ class CameraHazards:
         self.writer, self.sites, self.metrics = writer, sites, metrics
         self.look, self.second_look_min = look, second_look_min  # look None: no second look
 
-    def write(
-        self, session: Session, camera: Camera, change: HazardChange, work: FrameWork, widths: LaneWidths
+    def write_all(
+        self, session: Session, camera: Camera, changes: list[HazardChange], work: FrameWork, widths: LaneWidths
+    ) -> list[dict]:
+        """A frame's engine changes through the hazard writer (their hazards looked up in one query); the
+        summaries the frame's answer lists."""
+        known = find_by_keys(session, (c.key for c in changes if c.kind != ChangeKind.entered))
+        return [self._write(session, camera, change, known.get(change.key), work, widths) for change in changes]
+
+    def _write(
+        self,
+        session: Session,
+        camera: Camera,
+        change: HazardChange,
+        hazard: m.HazardEvent | None,
+        work: FrameWork,
+        widths: LaneWidths,
     ) -> dict:
-        """One engine change through the hazard writer; the summary the frame's answer lists."""
+        """One engine change; `hazard` is the one its key names, if any."""
         self.metrics.hazard_changes.labels(kind=change.kind).inc()
         zone = camera.zone(change.zone_id)
         assert zone is not None  # the engine only places objects in the camera's own zones
         if change.kind == ChangeKind.entered:
             return self._lift_entry(session, camera, change, work)
-        hazard = find_by_key(session, change.key)
         width = widths.get(zone) if change.kind in (ChangeKind.opened, ChangeKind.updated) else None
         grade = None if width is None else _grade(width, camera)
         if change.kind == ChangeKind.opened and hazard is None:

@@ -160,12 +160,12 @@ class Pipeline:
             with work.timed("evidence"):
                 day = f"{frame.captured_at:%Y-%m-%d}"
                 path = f"frames/{frame.camera_id}/{day}/{work.frame_id}.{suffix_of(work.encoded)}"
-                record_row.image_path = self.writer.evidence.save(path, work.encoded).relative_path
+                record_row.image_path = self.writer.evidence.save(path, work.encoded, work.sha256).relative_path
         session.add(record_row)
         session.flush()
         add_detections(session, work.frame_id, observation.detections)
         widths = LaneWidths(engine.camera, observation.detections, (frame.width, frame.height))
-        hazards = [self.hazards.write(session, engine.camera, change, work, widths) for change in observation.changes]
+        hazards = self.hazards.write_all(session, engine.camera, observation.changes, work, widths)
         # Late frames too: one may have moved a dwell start back (service/hazards/engine.py's rules).
         if state_row is None:
             session.add(m.CameraState(camera_id=frame.camera_id, state=state.to_json()))

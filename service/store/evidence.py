@@ -47,8 +47,9 @@ class EvidenceStore:
             raise ValueError(f"evidence path escapes the evidence directory: {relative_path!r}")
         return path
 
-    def save(self, relative_path: str, data: bytes) -> StoredFile:
-        """Write `data` atomically (temp file + rename) and return its hash."""
+    def save(self, relative_path: str, data: bytes, sha256: str | None = None) -> StoredFile:
+        """Write `data` atomically (temp file + rename) and return its hash (`sha256`: the caller's own, when
+        it has hashed these bytes already: a frame is hashed once, on arrival)."""
         path = self._resolve(relative_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -61,7 +62,7 @@ class EvidenceStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return StoredFile(relative_path, hashlib.sha256(data).hexdigest(), len(data))
+        return StoredFile(relative_path, sha256 or hashlib.sha256(data).hexdigest(), len(data))
 
     def read_verified(self, relative_path: str, sha256: str) -> bytes:
         data = self._resolve(relative_path).read_bytes()

@@ -316,5 +316,12 @@ class HazardWriter:
         return kind
 
 
-def find_by_key(session: Session, engine_key: str) -> m.HazardEvent | None:
-    return session.scalars(select(m.HazardEvent).where(m.HazardEvent.engine_key == engine_key)).first()
+def find_by_keys(session: Session, engine_keys: Iterable[str]) -> dict[str, m.HazardEvent]:
+    """The hazards a frame's changes name, in one query; without flushing what the frame has added so far
+    (its rows do not change the answer, and a flush per change costs more than the query)."""
+    keys = set(engine_keys)
+    if not keys:
+        return {}
+    with session.no_autoflush:
+        rows = session.scalars(select(m.HazardEvent).where(m.HazardEvent.engine_key.in_(keys)))
+        return {row.engine_key: row for row in rows}
