@@ -1,0 +1,1 @@
+"""Running on many machines: camera partitions over NATS JetStream, leases in PostgreSQL."""
