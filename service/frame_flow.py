@@ -1,4 +1,5 @@
-"""One frame on its way through the pipeline (`FrameWork`) and what processing it answers (`FrameResult`)."""
+"""One frame on its way through the pipeline (`FrameWork`) and what it answers: `FrameResult` once processed,
+`FrameQueued` once handed to the broker (roles ingest and worker)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,27 @@ class FrameResult:
             "detections": self.detections,
             "hazards": self.hazards,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class FrameQueued:
+    """A frame stored and acknowledged by the broker, for a worker to apply (roles ingest and worker)."""
+
+    frame_id: str
+    camera_id: str
+    captured_at: datetime
+    partition: int
+    duplicate: bool  # the broker had it already (a client's or our own retry): stored once
+
+    def to_json(self) -> dict:
+        return {
+            "frame_id": self.frame_id,
+            "camera_id": self.camera_id,
+            "captured_at": self.captured_at.isoformat(),
+            "queued": True,
+            "partition": self.partition,
+            "duplicate": self.duplicate,
         }
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from collections.abc import Callable
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -45,6 +46,7 @@ from service.vision.clear_width import LaneWidths
 from service.vision.pool import InferencePool, QueueFullError
 from service.vision.types import Detections, Frame
 
+Guard = Callable[[Session], None]
 INFERENCE_TIMEOUT_S = 120.0
 SECOND_LOOK_TIMEOUT_S = 10.0  # a hazard opens without it rather than hold the camera's frames
 
@@ -82,8 +84,11 @@ class Pipeline:
         if self.latest is not None:
             self.latest.retain(engines)
 
-    def process(self, frame: Frame) -> FrameResult:
-        """Detect, apply dwell logic and store one validated frame. Raises QueueFullError when saturated."""
+    def process(self, frame: Frame, frame_id: str | None = None, guard: Guard | None = None) -> FrameResult:
+        """Detect, apply dwell logic and store one validated frame. Raises QueueFullError when saturated.
+
+        `frame_id`: the id the frame already has (a broker's message: a redelivery then finds it stored);
+        `guard`: run first in the frame's transaction, it raises to apply nothing (a worker's partition fence)."""
         encoded = frame.encoded if frame.encoded is not None else encode_jpeg(frame.image)
         sha = hashlib.sha256(encoded).hexdigest()
         with self.db.session() as session:
@@ -94,7 +99,7 @@ class Pipeline:
                 duplicate.id, frame.camera_id, duplicate.captured_at, late=duplicate.late, duplicate=True
             )
 
-        work = FrameWork(frame, uuid.uuid4().hex, sha, encoded, {})
+        work = FrameWork(frame, frame_id or uuid.uuid4().hex, sha, encoded, {})
         self.metrics.queue_depth.set(self.pool.depth)
         started = time.perf_counter()
         detections, inference_ms = self.pool.submit(frame.image).result(timeout=INFERENCE_TIMEOUT_S)
@@ -107,6 +112,8 @@ class Pipeline:
             with work.timed("static_objects"):
                 detections = self.scenes.step(frame, detections)
             with work.timed("database"), self.db.session() as session:
+                if guard is not None:
+                    guard(session)
                 engine = self.engines[frame.camera_id]
                 observation, hazards = self._apply(session, engine, work, detections, inference_ms)
         if self.latest is not None and not observation.late:

@@ -13,12 +13,15 @@ from dataclasses import dataclass
 
 from service.camera_events import handle_offline_event
 from service.camera_locks import CameraLocks
+from service.cluster.broker import BrokerUnavailable
+from service.cluster.wiring import Cluster, start_cluster
 from service.config.settings import Settings
 from service.config.site import Site, load_site
 from service.config.site_holder import SiteHolder
 from service.config.site_warnings import log_site_warnings
 from service.delivery.outbox import Outbox
 from service.delivery.service import DeliveryService
+from service.frame_flow import FrameQueued, FrameResult
 from service.hazards.engine import Tuning
 from service.metrics import Metrics
 from service.pipeline import Pipeline
@@ -34,7 +37,7 @@ from service.store.disk import DiskFullError, DiskGuard
 from service.store.evidence import EvidenceStore
 from service.store.hazard_writer import HazardWriter
 from service.store.latest_frames import LatestFrames
-from service.store.migrate import upgrade
+from service.store.migrate import hold_schema_lock, upgrade
 from service.store.retention import RetentionJob, RetentionPolicy
 from service.store.site_overrides import apply_overrides
 from service.store.site_sync import sync_site
@@ -48,6 +51,7 @@ from service.vision.types import Frame
 log = logging.getLogger("clearway.runtime")
 
 DetectorFactory = Callable[[], Detector]
+Intake = Callable[[Frame], FrameResult | FrameQueued]
 
 
 def thread_plan(settings: Settings) -> ThreadPlan:
@@ -88,6 +92,12 @@ class Runtime:
     ftp: FtpIntake | None = None
     disk: DiskGuard | None = None  # None: no free-space guard (CLEARWAY_MIN_FREE_DISK_MB=0)
     retention: RetentionJob | None = None
+    cluster: Cluster | None = None  # roles ingest and worker: the broker, and a worker's partitions
+
+    @property
+    def intake(self) -> Intake:
+        """Where a validated frame goes: the pipeline here (role all), or the broker for the workers."""
+        return self.cluster.intake if self.cluster is not None else self.pipeline.process
 
     def close(self) -> None:
         if self.streams is not None:
@@ -95,6 +105,8 @@ class Runtime:
         if self.ftp is not None:
             self.ftp.close()  # devices stop uploading before their queue is drained
         self.devices.close()  # then the devices' pictures already queued
+        if self.cluster is not None:
+            self.cluster.close()  # a worker finishes its frames and hands its partitions back
         if self.retention is not None:
             self.retention.close()  # stops between two batches; the next start goes on from there
         self.reports.close()  # before delivery: it writes deliveries
@@ -125,14 +137,17 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     locks = CameraLocks()
     scenes = StaticScenes(db, locks)
     scenes.apply_site(site)
-    pool = InferencePool(factory, workers=threads.workers, capacity=settings.inference_queue)
+    model_workers = 0 if settings.role == "ingest" else threads.workers  # ingest hands frames on, unseen
+    pool = InferencePool(factory, workers=model_workers, capacity=settings.inference_queue)
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
     latest = LatestFrames(settings.data_dir / "latest", settings.latest_frame_every_s)  # the editor's view
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest, settings.second_look_min)
     delivery = DeliveryService(db, sites.current, settings.delivery, writer, outbox, registry=metrics.registry)
     delivery.start()
+    cluster = None if settings.role == "all" else start_cluster(settings, db, sites, pipeline, scenes, metrics)
+    intake = cluster.intake if cluster is not None else pipeline.process
     devices = DeviceIntake(
-        pipeline.process, metrics, settings.max_pixels, settings.device_queue, disk=disk, decode_fit=settings.decode_fit
+        intake, metrics, settings.max_pixels, settings.device_queue, disk=disk, decode_fit=settings.decode_fit
     )
     reports = ReportScheduler(db, sites.current, outbox, settings.delivery.public_url)
     if settings.delivery.background and settings.delivery.reports:
@@ -146,7 +161,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     )
     if settings.retention_enabled:
         retention.start(settings.retention_interval_s)  # a round now (and a crash's temp files), then hourly
-    streams = start_streams(settings, db, writer, sites, pipeline, metrics, disk) if settings.streams_enabled else None
+    streams = start_streams(settings, db, writer, sites, intake, metrics, disk) if settings.streams_enabled else None
     unknown_devices = UnknownDevices()
     ftp_options = FtpOptions.from_settings(settings)  # None when ftp_port is unset
     ftp = FtpIntake(ftp_options, sites.current, devices, metrics, unknown_devices).start() if ftp_options else None
@@ -168,6 +183,7 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
         ftp,
         disk=disk,
         retention=retention,
+        cluster=cluster,
     )
 
 
@@ -200,6 +216,7 @@ def scheduled(site: Site) -> list[tuple[str, str]]:
 def mirror_site(db: Database, site: Site) -> None:
     """Agencies, compounds, cameras and zones into the database, so hazards, scopes and reports can join."""
     with db.session() as session:
+        hold_schema_lock(session.connection())
         sync_site(session, site)
 
 
@@ -208,7 +225,7 @@ def start_streams(
     db: Database,
     writer: HazardWriter,
     sites: SiteHolder,
-    pipeline: Pipeline,
+    intake: Intake,
     metrics: Metrics,
     disk: DiskGuard | None = None,
 ) -> StreamSupervisor:
@@ -218,11 +235,13 @@ def start_streams(
         try:
             if disk is not None:
                 disk.check()
-            pipeline.process(frame)
+            intake(frame)
         except QueueFullError:
             metrics.reject("queue_full")  # the reader keeps only the newest frame; the next sample comes soon
         except DiskFullError:
             metrics.reject("disk_full")  # skipped until the clean-up (or an operator) makes room
+        except BrokerUnavailable:
+            metrics.reject("broker_unavailable")  # the next sample comes soon; the broker may be back by then
         except Exception:
             log.exception("pulled frame from %s could not be processed", frame.camera_id)
             metrics.reject("processing_error")

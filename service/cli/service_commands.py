@@ -14,6 +14,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from service.api.app import create_app
 
+    if args.role is not None:
+        settings = settings.model_copy(update={"role": args.role})
     load_site(settings.site_file)  # fail fast with the exact path of a config mistake
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
     return 0
@@ -41,6 +43,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--role",
+        choices=("all", "ingest", "worker"),
+        help="all (default, CLEARWAY_ROLE): one process, no broker; ingest: frames to NATS for the workers; "
+        "worker: also applies the camera partitions it leases (docs/scale.md)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)

@@ -37,9 +37,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
-from service.cluster.broker_settings import BrokerSettings
 from service.cluster.messages import FrameMessage, MalformedFrameMessage
 from service.cluster.partitions import SUBJECT_ROOT, frame_subject, parse_subject, partition_filter, partition_of
+from service.config.broker_settings import BrokerSettings
 
 log = logging.getLogger("clearway.cluster")
 

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.config.broker_settings import BrokerSettings
 from service.config.report_settings import ReportSettings
 from service.delivery.settings import DeliverySettings
 
@@ -101,6 +102,20 @@ class Settings(BaseSettings):
         default=300.0, ge=0, le=3600, description="How long the person who confirmed or dismissed may undo it."
     )
 
+    role: Literal["all", "ingest", "worker"] = Field(
+        default="all",
+        description="all: one process, no broker. ingest: frames stored and published to NATS JetStream. "
+        "worker: also applies the camera partitions it leases (docs/scale.md). ingest and worker need PostgreSQL.",
+    )
+    frame_store_dir: Path | None = Field(
+        default=None,
+        description="Where ingest stores frames for the workers: the same shared filesystem on every machine; "
+        "default <data_dir>/incoming.",
+    )
+    lease_s: float = Field(
+        default=10.0, gt=0, le=600, description="A worker silent this long loses its camera partitions."
+    )
+    nats: BrokerSettings = Field(default_factory=BrokerSettings, description="NATS JetStream (CLEARWAY_NATS_...).")
     delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Outbox dispatcher, escalation.")
     reports: ReportSettings = Field(default_factory=ReportSettings, description="Residents' reports (Open311).")
 
@@ -116,6 +131,10 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def incoming_dir(self) -> Path:
+        return self.frame_store_dir or self.data_dir / "incoming"
 
 
 @lru_cache(maxsize=1)

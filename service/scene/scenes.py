@@ -104,6 +104,16 @@ class StaticScenes:
             scenes[camera.id] = scene
         self.scenes = scenes
 
+    def reload(self, camera_ids: set[str]) -> None:
+        """These cameras' models as last saved: a worker taking a camera partition over must not go on from
+        what it knew before another worker had the cameras (docs/scale.md)."""
+        with self.locks.all(camera_ids):
+            for camera_id in camera_ids & set(self.scenes):
+                old = self.scenes[camera_id]
+                scene = StaticScene.for_camera(old.camera, self.settings)
+                self._load(scene)
+                self.scenes[camera_id] = scene
+
     def get(self, camera_id: str) -> StaticScene | None:
         return self.scenes.get(camera_id)
 

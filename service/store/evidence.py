@@ -72,3 +72,7 @@ class EvidenceStore:
 
     def exists(self, relative_path: str) -> bool:
         return self._resolve(relative_path).is_file()
+
+    def remove(self, relative_path: str) -> None:
+        """Delete a file that is no longer needed (a frame the workers have applied); gone already is fine."""
+        self._resolve(relative_path).unlink(missing_ok=True)

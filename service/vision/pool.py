@@ -30,6 +30,9 @@ class InferencePool:
         self._threads: list[threading.Thread] = []
         self._ready = threading.Event()
         self._errors: list[BaseException] = []
+        if workers == 0:  # a process that never runs the model (role ingest): ready, and refuses work
+            self._errors.append(RuntimeError("this process runs no model (role ingest)"))
+            self._ready.set()
         for index in range(workers):
             thread = threading.Thread(target=self._run, args=(make_detector,), name=f"inference-{index}", daemon=True)
             thread.start()

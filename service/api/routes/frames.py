@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from service.api.errors import ErrorAnswer
 from service.auth.keys import Principal
+from service.cluster.broker import BrokerUnavailable
 from service.deps import RuntimeDep, require
-from service.frame_flow import FrameResult
+from service.frame_flow import FrameQueued, FrameResult
 from service.runtime import Runtime
 from service.store.disk import DiskFullError
 from service.store.instants import bounded
@@ -65,6 +67,20 @@ class FrameAnswer(BaseModel):
     detections: list[DetectionView] = Field(default_factory=list)
     hazards: list[HazardChangeView] = Field(default_factory=list)
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class FrameQueuedAnswer(BaseModel):
+    frame_id: str
+    camera_id: str
+    captured_at: str = Field(description="ISO 8601, UTC")
+    queued: bool = Field(description="always true: stored and acknowledged by the broker, a worker applies it")
+    partition: int = Field(description="the camera's partition (docs/scale.md)")
+    duplicate: bool = Field(description="the broker had this frame already (a retry): stored once")
+
+
+FRAME_RESPONSES: dict[int | str, dict] = DISK_FULL | {
+    202: {"model": FrameQueuedAnswer, "description": "roles ingest and worker: queued for the camera's worker"}
+}
 
 
 class Rejection(HTTPException):
@@ -148,7 +164,7 @@ async def _image_and_time(request: Request, limit: int) -> tuple[bytes, str | No
     status_code=status.HTTP_201_CREATED,
     response_model=FrameAnswer,
     response_model_exclude_unset=True,
-    responses=DISK_FULL,
+    responses=FRAME_RESPONSES,
 )
 async def push_frame(
     camera_id: str,
@@ -175,10 +191,14 @@ async def push_frame(
     except Rejection as rejection:
         runtime.metrics.reject(rejection.reason)
         raise
+    if isinstance(result, FrameQueued):
+        return JSONResponse(result.to_json(), status_code=status.HTTP_202_ACCEPTED)
     return result.to_json()
 
 
-def _decode_and_process(runtime: Runtime, camera_id: str, captured_at: datetime, data: bytes) -> FrameResult:
+def _decode_and_process(
+    runtime: Runtime, camera_id: str, captured_at: datetime, data: bytes
+) -> FrameResult | FrameQueued:
     """Decode and process in one worker-thread call: each hand-off between the event loop and a thread costs
     the GIL as much as a database statement."""
     started = time.perf_counter()
@@ -190,13 +210,17 @@ def _decode_and_process(runtime: Runtime, camera_id: str, captured_at: datetime,
     decode_ms = (time.perf_counter() - started) * 1000
     frame = Frame(camera_id, captured_at, decoded.image, "push", encoded=data, size=decoded.size)
     try:
-        result = runtime.pipeline.process(frame)
+        result = runtime.intake(frame)
+    except BrokerUnavailable as exc:
+        raise Rejection(503, "broker_unavailable", f"frame not queued: {exc}", headers={"Retry-After": "2"}) from None
     except QueueFullError:
         raise Rejection(
             429, "queue_full", "inference queue is full; retry shortly", headers={"Retry-After": "2"}
         ) from None
     except TimeoutError:
         raise Rejection(503, "inference_timeout", "inference took too long; retry later") from None
+    if isinstance(result, FrameQueued):
+        return result
     result.timings_ms["decode"] = decode_ms
     runtime.metrics.stage_seconds.labels(stage="decode").observe(decode_ms / 1000)
     return result

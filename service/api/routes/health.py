@@ -45,10 +45,13 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports, never raises
         checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        checks["model"] = "ok" if runtime.pool.wait_ready(timeout=0) else "loading"
-    except Exception as exc:
-        checks["model"] = f"error: {exc}"
+    if runtime.settings.role != "ingest":  # an ingest process runs no model
+        try:
+            checks["model"] = "ok" if runtime.pool.wait_ready(timeout=0) else "loading"
+        except Exception as exc:
+            checks["model"] = f"error: {exc}"
+    if runtime.cluster is not None:
+        checks["broker"] = "ok" if runtime.cluster.link.broker.connected else "disconnected"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 

@@ -1,0 +1,85 @@
+"""`clearway serve --role ...` processes for the cluster tests: real processes, one PostgreSQL, one NATS."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from tests.support import free_port
+
+READY_S = 120.0
+
+
+def clearway() -> list[str]:
+    script = Path(sys.executable).parent / "clearway"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "service.cli"]
+
+
+@dataclass
+class Node:
+    """One `clearway serve` process; `kill()` is kill -9 (nothing cleaned up, leases left to lapse)."""
+
+    role: str
+    env: dict[str, str]
+    log: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Node:
+        command = [*clearway(), "serve", "--role", self.role, "--port", str(self.port), "--log-level", "warning"]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(command, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_S
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.role} exited ({self.proc.returncode}):\n{self.tail()}")
+            try:
+                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"{self.role} on {self.port} not ready within {READY_S:.0f} s:\n{self.tail()}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGINT (a clean stop: partitions handed back), then kill if it hangs."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def node_env(base: dict[str, str], **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEARWAY_") and k != "DATABASE_URL"}
+    return env | base | extra
