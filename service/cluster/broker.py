@@ -11,9 +11,10 @@ outstanding, a fetch gets later frames first. So order holds when, as here:
     a delayed nak would let later frames overtake it);
   * frames left unacked by someone else (a worker killed mid-batch, deliveries lost in a reconnect, a
     settle that failed) are waited out: before the first fetch of a partition, and after a reconnect or a
-    failed settle, the broker asks the consumer how many are pending and, if any, fetches nothing until one
-    ack wait has passed, by when they are queued for redelivery ahead of everything else. (The server
-    cannot tell nakked frames from stranded ones, so a worker handing a partition over finishes its batch.)
+    failed settle, the broker asks the consumer how many are pending and, if any, fetches nothing until
+    none is or one ack wait has passed, by when they are queued for redelivery ahead of everything else.
+    The server counts nakked frames as pending too, so a partition its last owner handed over cleanly
+    (`drain`, then the lease released as handed over) is `adopt`ed without that wait.
   * work longer than the ack wait calls `in_progress()`, or its frames are redelivered behind its back.
 Delivery is at least once: a frame whose ack was lost comes again (`Delivery.delivered` > 1), so workers
 treat the frame id as idempotency key. `max_deliver` bounds the attempts so a poison frame cannot stop a
@@ -26,6 +27,7 @@ duplicate window stores nothing new (PubAck.duplicate), which is what makes an i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ from service.config.broker_settings import BrokerSettings
 log = logging.getLogger("clearway.cluster")
 
 STREAM = "CLEARWAY_FRAMES"
+DRAIN_GRACE_S = 0.1  # a handed-over partition's last look for frames its pulls may still bring
+HOLD_POLL_S = 0.2  # how often a held partition asks whether the frames delivered elsewhere are settled
 MSG_ID = "Nats-Msg-Id"
 
 
@@ -121,6 +125,7 @@ class FrameBroker:
         self._subs: dict[int, JetStreamContext.PullSubscription] = {}
         self._recheck: set[int] = set()
         self._hold_until: dict[int, float] = {}
+        self._trusted: set[int] = set()
         self._batches: dict[int, list[Delivery]] = {}
 
     @property
@@ -228,15 +233,12 @@ class FrameBroker:
         if any(not d.settled for d in self._batches.get(partition, ())):
             raise RuntimeError(f"partition {partition}: settle the previous batch before fetching again")
         sub = await self._subscription(partition)
-        loop = asyncio.get_running_loop()
         if partition in self._recheck:
             await self._check_stranded(partition)
-        hold = self._hold_until.get(partition, 0.0) - loop.time()
-        if hold > 0:
-            await asyncio.sleep(min(hold, timeout))
-            if hold >= timeout:
-                return []
-            timeout -= hold
+        waited = await self._wait_out(partition, timeout)
+        if waited is None:
+            return []
+        timeout -= waited
         try:
             msgs = await sub.fetch(batch, timeout=max(timeout, 0.01))
         except TimeoutError:
@@ -282,8 +284,33 @@ class FrameBroker:
         except (TimeoutError, nats.errors.Error) as exc:
             raise BrokerUnavailable(f"partition {partition}: cannot open consumer {durable}: {exc!r}") from exc
         self._subs[partition] = sub
-        self._recheck.add(partition)  # whoever had it before may have left frames unacked
+        if partition in self._trusted:
+            self._trusted.discard(partition)
+        else:
+            self._recheck.add(partition)  # whoever had it before may have left frames unacked
         return sub
+
+    async def _wait_out(self, partition: int, timeout: float) -> float | None:
+        """While frames delivered elsewhere are unsettled: wait (at most `timeout`) until they are settled (a
+        clean handover: the old owner naks or acks them within moments) or the ack wait has passed (a dead
+        owner: they are queued for redelivery by then). The seconds waited, or None if still waiting."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        while (left := self._hold_until.get(partition, 0.0) - loop.time()) > 0:
+            spent = loop.time() - started
+            if spent >= timeout:
+                return None
+            await asyncio.sleep(min(left, HOLD_POLL_S, timeout - spent))
+            if await self._pending(partition) == 0:
+                self._hold_until.pop(partition, None)
+        return loop.time() - started
+
+    async def _pending(self, partition: int) -> int:
+        try:
+            info = await self._jetstream().consumer_info(STREAM, f"part-{partition}")
+        except (TimeoutError, nats.errors.Error) as exc:
+            raise BrokerUnavailable(f"partition {partition}: consumer info failed: {exc!r}") from exc
+        return info.num_ack_pending
 
     async def _check_stranded(self, partition: int) -> None:
         """Frames pending on the consumer but held by no one here: hold fetches one ack wait (see above)."""
@@ -311,6 +338,33 @@ class FrameBroker:
         except (TimeoutError, nats.errors.Error) as exc:
             self._recheck.add(partition)
             raise BrokerUnavailable(f"partition {partition}: {verb.split()[0].decode()} not confirmed") from exc
+
+    def adopt(self, partition: int, handed_over: bool) -> None:
+        """A partition this process starts consuming. `handed_over`: its last owner released it with nothing
+        left unsettled (the leases say so), so there are no stranded frames to wait out: naked frames are
+        still pending on the server, and waiting until nothing is pending would wait a whole ack wait."""
+        if handed_over:
+            self._trusted.add(partition)
+        else:
+            self._trusted.discard(partition)
+
+    async def drain(self, partition: int) -> int:
+        """Before handing a partition over, while its lease is still ours and no fetch of ours is running:
+        let the last pull lapse, then drop the subscription, so the next owner is the only one pulling. A frame
+        that reached us just as that pull lapsed (rare) is stranded: the next owner waits it out (one ack wait)
+        rather than overtake it. Never pulls anything itself (what it pulled and gave back would come straight
+        back to it, round after round, until JetStream gave up on the frame). How many frames were stranded."""
+        sub = self._subs.pop(partition, None)
+        self._batches.pop(partition, None)
+        if sub is None:
+            return 0
+        await asyncio.sleep(DRAIN_GRACE_S)  # a pull's expiry is its client timeout less 0.1 ms: let it lapse
+        stranded = sub.pending_msgs
+        with contextlib.suppress(nats.errors.Error):
+            await sub.unsubscribe()
+        if stranded:
+            log.info("partition %d: %d frames left for the next owner after the ack wait", partition, stranded)
+        return stranded
 
     async def close(self) -> None:
         """Disconnect. Frames fetched and not settled are redelivered after the ack wait, to the next owner."""

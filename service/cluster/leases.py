@@ -84,6 +84,10 @@ class PartitionLeases:
         self.pid = os.getpid() if pid is None else pid
         self.postgres = db.engine.dialect.name == "postgresql"
         self._seeded = False
+        self.surplus: list[int] = []
+        # Partitions claimed from a clean hand-over (or never held): the consumer may start at once. The worker
+        # takes each out as it starts the partition's consumer.
+        self.handed_over: set[int] = set()  # held beyond the fair share, still to be released (see `rebalance`)
 
     # --- the worker's calls -------------------------------------------------------------------------------
     def heartbeat(self) -> Held:
@@ -93,8 +97,12 @@ class PartitionLeases:
             self._beat(session, now)
             return self._renew(session, now)
 
-    def rebalance(self) -> Held:
-        """Heartbeat, then move towards the fair share: release the surplus or claim what is missing."""
+    def rebalance(self, release_surplus: bool = True) -> Held:
+        """Heartbeat, then move towards the fair share: release the surplus or claim what is missing.
+
+        `release_surplus=False`: the surplus stays held (and is returned) and is named in `self.surplus`, for a
+        worker that first stops consuming those partitions and then `release`s them, so that the next owner
+        never pulls while this one still might."""
         self._seed()
         with self.db.session() as session:
             now = self._now(session)
@@ -105,10 +113,11 @@ class PartitionLeases:
                 execution_options=_NO_SYNC,
             )
             target = fair_share(self.worker_id, self._live_counts(session, now), self.partitions)
-            if len(held) > target:
-                surplus = sorted(held)[target:]
-                self._release(session, now, surplus)
-                held = {p: e for p, e in held.items() if p not in surplus}
+            self.surplus = sorted(held)[target:]
+            if self.surplus and release_surplus:
+                self._release(session, now, self.surplus)
+                held = {p: e for p, e in held.items() if p not in self.surplus}
+                self.surplus = []
             elif len(held) < target:
                 held.update(self._claim(session, now, target - len(held)))
             return held
@@ -131,14 +140,20 @@ class PartitionLeases:
             query = query.with_for_update(read=True)
         return session.scalar(query) is not None
 
-    def release_all(self) -> None:
+    def release(self, partitions: Iterable[int], clean: bool = False) -> None:
+        """Hand these partitions back now (a worker done with its surplus; `clean`: as in `_release`)."""
+        with self.db.session() as session:
+            self._release(session, self._now(session), sorted(partitions), clean)
+
+    def release_all(self, clean: bool = False) -> None:
         """Clean shutdown: hand every partition back now, not after the timeout, and leave the worker list.
 
         Waits for this worker's frame transactions that hold a lease row (`owns`) to finish."""
         with self.db.session() as session:
             now = self._now(session)
             mine = select(PartitionLease.partition).where(PartitionLease.owner_id == self.worker_id)
-            self._release(session, now, list(session.scalars(self._locked(mine.order_by(PartitionLease.partition)))))
+            mine = mine.order_by(PartitionLease.partition)
+            self._release(session, now, list(session.scalars(self._locked(mine))), clean)
             session.execute(delete(ClusterWorker).where(ClusterWorker.id == self.worker_id), execution_options=_NO_SYNC)
 
     # --- steps, each inside the caller's transaction ------------------------------------------------------
@@ -164,7 +179,10 @@ class PartitionLeases:
         """One row per partition, once; concurrent workers insert the same rows, so conflicts are ignored."""
         if self._seeded:
             return
-        rows = [{"partition": p, "owner_id": None, "epoch": 0, "expires_at": NEVER} for p in range(self.partitions)]
+        rows = [
+            {"partition": p, "owner_id": None, "epoch": 0, "expires_at": NEVER, "handed_over": True}
+            for p in range(self.partitions)
+        ]
         with self.db.session() as session:
             statement = self._insert()(PartitionLease).values(rows)
             session.execute(statement.on_conflict_do_nothing(index_elements=["partition"]))
@@ -212,12 +230,13 @@ class PartitionLeases:
         )
         return counts | dict(held.tuples().all())
 
-    def _release(self, session: Session, now: datetime, partitions: Iterable[int]) -> None:
-        """End these leases now; the epoch stays, the next claim raises it."""
+    def _release(self, session: Session, now: datetime, partitions: Iterable[int], clean: bool = False) -> None:
+        """End these leases now; the epoch stays, the next claim raises it. `clean`: nothing of these partitions
+        is left unsettled by this worker, so the next owner need not wait for stranded frames."""
         session.execute(
             update(PartitionLease)
             .where(PartitionLease.partition.in_(list(partitions)), PartitionLease.owner_id == self.worker_id)
-            .values(owner_id=None, expires_at=now),
+            .values(owner_id=None, expires_at=now, handed_over=clean),
             execution_options=_NO_SYNC,
         )
 
@@ -233,7 +252,13 @@ class PartitionLeases:
         )
         if self.postgres:
             query = query.with_for_update(skip_locked=True)
-        chosen = list(session.scalars(query))
+        clean = {
+            p: owner is None and handed
+            for p, owner, handed in session.execute(
+                query.with_only_columns(PartitionLease.partition, PartitionLease.owner_id, PartitionLease.handed_over)
+            ).tuples()
+        }
+        chosen = list(clean)
         if not chosen:
             return {}
         claimed = session.execute(
@@ -243,4 +268,10 @@ class PartitionLeases:
             .returning(PartitionLease.partition, PartitionLease.epoch),
             execution_options=_NO_SYNC,
         )
-        return dict(claimed.tuples().all())
+        got = dict(claimed.tuples().all())
+        self.handed_over |= {p for p in got if clean.get(p)}
+        session.execute(
+            update(PartitionLease).where(PartitionLease.partition.in_(list(got))).values(handed_over=False),
+            execution_options=_NO_SYNC,
+        )
+        return got

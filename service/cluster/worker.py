@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from service.cluster.broker import BrokerUnavailable, Delivery
@@ -23,7 +24,10 @@ from service.cluster.link import BrokerLink
 
 log = logging.getLogger("clearway.cluster")
 
-BATCH = 4  # frames fetched at once per partition: enough to keep a partition busy, few to hand back
+# One frame per fetch: a pull for one frame is over once that frame arrives, so no pull of ours lingers on the
+# server when the partition is handed over (a pull for 4 that got 1 stays open for the rest until it expires,
+# and what it brings then is stranded). A round trip to the broker costs 0.2-0.4 ms against 50-90 ms a frame.
+BATCH = 1
 FETCH_WAIT_S = 1.0
 RETRY_PAUSE_S = 1.0
 
@@ -42,6 +46,9 @@ class PartitionWorker:
         self.every_s = lease_s / 3
         self.held: Held = {}
         self._tasks: dict[int, asyncio.Task] = {}
+        self._leaving: set[int] = set()  # surplus partitions whose consumer is stopping before release
+        self._fenced: set[tuple[int, int]] = set()  # (partition, epoch) whose fence failed: not ours to drain
+        self._clean: set[int] = set()  # drained with nothing left unsettled (a shutdown releases them clean)
         self._stop: asyncio.Event | None = None
         self._main = None
 
@@ -58,33 +65,44 @@ class PartitionWorker:
             self._main.result(timeout=timeout)
         except Exception as exc:  # a worker that cannot finish cleanly still releases (leases lapse otherwise)
             log.warning("partition worker stopped uncleanly: %s", exc)
+        self.leases.release(self._clean, clean=True)
         self.leases.release_all()
 
     async def _run(self) -> None:
         self._stop = asyncio.Event()
         while not self._stop.is_set():
             try:
-                held = await asyncio.to_thread(self.leases.rebalance)
+                held = await asyncio.to_thread(self.leases.rebalance, False)
             except Exception as exc:  # the database away for a moment: keep what we have until the leases lapse
                 log.warning("lease rebalance failed: %s", exc)
             else:
-                self._follow(held)
+                await self._follow(held, set(self.leases.surplus))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.every_s)
         self.held = {}
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 
-    def _follow(self, held: Held) -> None:
+    async def _follow(self, held: Held, surplus: set[int]) -> None:
         """Start a consumer for each partition newly held (or held under a new epoch); the others stop by
-        themselves once `self.held` no longer names them with their epoch."""
-        before, self.held = self.held, held
-        for partition, epoch in held.items():
+        themselves once `self.held` no longer names them with their epoch. The surplus is handed back once its
+        consumer has stopped and given back what its pulls brought (`_consume`), never while it may pull."""
+        before = self.held
+        self.held = {p: e for p, e in held.items() if p not in surplus and p not in self._leaving}
+        for partition in surplus - self._leaving:
+            task = self._tasks.get(partition)
+            if task is None or task.done():
+                await asyncio.to_thread(self.leases.release, [partition])
+            else:
+                self._leaving.add(partition)
+        for partition, epoch in self.held.items():
             task = self._tasks.get(partition)
             if before.get(partition) != epoch or task is None or task.done():
+                self.link.broker.adopt(partition, partition in self.leases.handed_over)
+                self.leases.handed_over.discard(partition)
                 self._tasks[partition] = asyncio.get_running_loop().create_task(self._consume(partition, epoch))
                 log.info("partition %d taken (epoch %d)", partition, epoch)
         for partition in set(before) - set(held):
-            log.info("partition %d handed over", partition)
+            log.info("partition %d lost", partition)
 
     def _ours(self, partition: int, epoch: int) -> bool:
         return self.held.get(partition) == epoch and self._stop is not None and not self._stop.is_set()
@@ -98,13 +116,29 @@ class PartitionWorker:
                 log.warning("partition %d: %s", partition, exc)
                 await asyncio.sleep(RETRY_PAUSE_S)
                 continue
-            if not await self._apply_batch(partition, epoch, deliveries):
+            if not await self._apply_batch(partition, epoch, deliveries) and self._ours(partition, epoch):
                 await asyncio.sleep(RETRY_PAUSE_S)
+        clean = False
+        if (partition, epoch) not in self._fenced:  # still our lease (handed over, or shutting down): give back
+            try:
+                clean = await self.link.broker.drain(partition) == 0
+            except BrokerUnavailable as exc:  # what it held comes back after the ack wait
+                log.warning("partition %d: %s", partition, exc)
+        if clean:
+            self._clean.add(partition)
+        if partition in self._leaving:
+            await asyncio.to_thread(self.leases.release, [partition], clean)
+            self._leaving.discard(partition)
+            log.info("partition %d handed over", partition)
 
     async def _apply_batch(self, partition: int, epoch: int, deliveries: list[Delivery]) -> bool:
         """Each frame in order; on the first that cannot be applied now, it and the rest go back (nak). False
         then, so the caller pauses before fetching again."""
+        fetched = time.monotonic()
         for index, delivery in enumerate(deliveries):
+            if time.monotonic() - fetched > self.link.settings.ack_wait_s / 3:  # a slow batch keeps its frames
+                await _still_working(deliveries[index:])
+                fetched = time.monotonic()
             outcome = Outcome.lost
             if self._ours(partition, epoch):
                 outcome = await asyncio.to_thread(self.applier.apply, partition, epoch, delivery.message)
@@ -117,6 +151,7 @@ class PartitionWorker:
                 else:
                     if outcome == Outcome.lost and self.held.get(partition) == epoch:
                         del self.held[partition]  # the fence says so; the next rebalance agrees
+                        self._fenced.add((partition, epoch))
                     await _give_back(deliveries[index:])
                     return False
             except BrokerUnavailable as exc:  # unsettled: redelivered after the ack wait, found by its id
@@ -124,6 +159,13 @@ class PartitionWorker:
                 await _give_back(deliveries[index + 1 :])
                 return False
         return True
+
+
+async def _still_working(deliveries: list[Delivery]) -> None:
+    """Restart the ack wait of frames fetched and not yet applied, so they are not redelivered behind our back."""
+    with contextlib.suppress(BrokerUnavailable):
+        for delivery in deliveries:
+            await delivery.in_progress()
 
 
 async def _give_back(deliveries: list[Delivery]) -> None:

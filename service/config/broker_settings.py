@@ -19,7 +19,9 @@ class BrokerSettings(BaseSettings):
     replicas: int = Field(default=1, ge=1, le=5, description="Stream replicas: 1 for one server, 3 in production.")
     duplicate_window_s: float = Field(default=300.0, gt=0, description="A frame id published again this soon: one.")
     max_age_s: float = Field(default=3 * 86_400.0, gt=0, description="Frames older than this leave the stream.")
-    ack_wait_s: float = Field(default=60.0, gt=0, description="Unacked this long: redelivered (in_progress extends).")
+    ack_wait_s: float = Field(
+        default=20.0, gt=0, description="Unacked this long: redelivered; a dead worker's frames wait this long."
+    )
     max_ack_pending: int = Field(default=16, ge=1, le=10_000, description="Outstanding per partition; batch limit.")
     max_deliver: int = Field(default=5, ge=1, description="Attempts per frame before JetStream gives up on it.")
     request_timeout_s: float = Field(default=5.0, gt=0, description="Publish acknowledgement, settle, admin calls.")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.store.db import Base, utcnow
@@ -38,3 +38,6 @@ class PartitionLease(Base):
     owner_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
     epoch: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime]
+    # True when the last owner released it with nothing of it left unsettled (or nobody held it yet): the next
+    # owner starts at once; False after a lapse (a dead owner's frames are waited out, one ack wait).
+    handed_over: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -37,7 +37,16 @@ class Node:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Node:
-        command = [*clearway(), "serve", "--role", self.role, "--port", str(self.port), "--log-level", "warning"]
+        command = [
+            *clearway(),
+            "serve",
+            "--role",
+            self.role,
+            "--port",
+            str(self.port),
+            "--log-level",
+            os.environ.get("CLUSTER_TEST_LOG", "warning"),
+        ]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(command, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         return self

@@ -302,8 +302,27 @@ def test_the_migration_creates_the_cluster_tables_on_sqlite(tmp_path: Path) -> N
         "owner_id",
         "epoch",
         "expires_at",
+        "handed_over",
     }
     assert schema.get_pk_constraint("partition_leases")["constrained_columns"] == ["partition"]
     held = PartitionLeases(db, "solo", 4, clock=Clock()).rebalance()  # the embedded default can run one worker
     assert held == {0: 1, 1: 1, 2: 1, 3: 1}
     db.dispose()
+
+
+def test_a_claim_knows_whether_the_last_owner_handed_over_cleanly(pg: Database, clock: Clock) -> None:
+    """Released clean (nothing left unsettled), or never held: the next owner starts at once. Lapsed (a dead
+    owner) or released unclean: it waits for stranded frames."""
+    first = PartitionLeases(pg, "first", 2, lease_s=10, clock=clock)
+    assert first.rebalance() == {0: 1, 1: 1}
+    assert first.handed_over == {0, 1}  # never held before
+    first.release([0], clean=True)
+    first.release([1], clean=False)
+    first.release_all()  # leaves the worker list (holding nothing, it changes no lease)
+    second = PartitionLeases(pg, "second", 2, lease_s=10, clock=clock)
+    assert second.rebalance() == {0: 2, 1: 2}
+    assert second.handed_over == {0}
+    clock.advance(11)  # second goes silent: its leases lapse
+    third = PartitionLeases(pg, "third", 2, lease_s=10, clock=clock)
+    assert third.rebalance() == {0: 3, 1: 3}
+    assert third.handed_over == set()

@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.String(length=128), nullable=True),
         sa.Column("epoch", sa.Integer(), nullable=False),
         sa.Column("expires_at", service.store.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("handed_over", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("partition"),
     )
     op.create_index("ix_partition_leases_owner_id", "partition_leases", ["owner_id"])
