@@ -126,6 +126,7 @@ class FrameBroker:
         self._recheck: set[int] = set()
         self._hold_until: dict[int, float] = {}
         self._trusted: set[int] = set()
+        self._closing = False
         self._batches: dict[int, list[Delivery]] = {}
 
     @property
@@ -145,6 +146,8 @@ class FrameBroker:
             self._recheck.update(self._subs)  # deliveries in flight during the gap may be stranded
 
         async def disconnected() -> None:
+            if self._closing:
+                return  # our own close, not an outage
             log.warning("NATS connection lost; reconnecting every %.1fs", s.reconnect_wait_s)
 
         async def error(exc: Exception) -> None:
@@ -370,6 +373,7 @@ class FrameBroker:
         """Disconnect. Frames fetched and not settled are redelivered after the ack wait, to the next owner."""
         if self._nc is None:
             return
+        self._closing = True
         nc, self._nc, self._js = self._nc, None, None
         self._subs.clear()
         self._batches.clear()
