@@ -39,7 +39,7 @@ import yaml
 from sqlalchemy import create_engine, select, text
 
 from bench import scenes
-from bench.pipeline_bench import READY_TIMEOUT_S, clearway, free_port, tail
+from bench.pipeline_bench import clearway, free_port, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_URL = os.environ.get("CLEARWAY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -86,20 +86,6 @@ def postgres_cpu_s() -> float:
     return total
 
 
-def wait_ready(base: str, proc: Proc) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.process.poll() is not None:
-            raise RuntimeError(f"exited:\n{tail(proc.log)}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"not ready:\n{tail(proc.log)}")
-
-
 def run_row(workers: int, frames: list[bytes], paced: list[bytes], work: Path) -> dict[str, float]:
     """One row: fresh broker and database, one ingest, `workers` workers; frames dealt to the cameras."""
     name = f"clearway_bench_{uuid.uuid4().hex[:8]}"
@@ -134,7 +120,7 @@ def run_row(workers: int, frames: list[bytes], paced: list[bytes], work: Path) -
             command = [*clearway(), "serve", "--role", role, "--port", str(port), "--log-level", "warning"]
             procs.append((role, Proc(command, env, row_dir / f"{role}-{port}.log"), port))
         for _, proc, port in procs:
-            wait_ready(f"http://127.0.0.1:{port}", proc)
+            wait_ready(f"http://127.0.0.1:{port}", proc.process, proc.log)
         time.sleep(2)  # the workers' first rebalance rounds: partitions shared out
         ingest_base = f"http://127.0.0.1:{procs[0][2]}"
         return measure(frames, paced, cameras, ingest_base, key, url, nats, [p for _, p, _ in procs])

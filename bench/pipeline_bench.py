@@ -115,6 +115,21 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def wait_ready(base: str, process: subprocess.Popen, log: Path, timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Until `clearway serve`'s /readyz answers 200 (database, model, broker), bounded; its log if it dies."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"clearway serve exited ({process.returncode}):\n{tail(log)}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"clearway serve not ready after {timeout_s:.0f} s:\n{tail(log)}")
+
+
 class Server:
     """`clearway serve` as a subprocess on a free port, its stderr in a file (printed when it fails)."""
 
@@ -142,19 +157,11 @@ class Server:
         return done.stdout.strip().splitlines()[-1]
 
     def _wait_ready(self) -> None:
-        """Until /readyz says the database answers and the model is loaded, bounded; the log if it dies."""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"clearway serve exited ({self.process.returncode}):\n{tail(self.log)}")
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"clearway serve not ready after {READY_TIMEOUT_S:.0f} s:\n{tail(self.log)}")
+        try:
+            wait_ready(self.base, self.process, self.log)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def cpu_s(self) -> float:
         times = self.cpu.cpu_times()

@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("YOLO_OFFLINE", "1")
@@ -62,7 +63,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'clearway.db'}"
         return
-    base = request.getfixturevalue("postgres_server")
+    with postgres_schema(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(base: str) -> Iterator[str]:
+    """A fresh schema in the session's PostgreSQL database: its URL (search_path set), dropped afterwards."""
     from sqlalchemy import create_engine, text
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -309,18 +309,17 @@ class FrameBroker:
         return loop.time() - started
 
     async def _pending(self, partition: int) -> int:
+        return (await self._consumer_info(partition)).num_ack_pending
+
+    async def _consumer_info(self, partition: int) -> api.ConsumerInfo:
         try:
-            info = await self._jetstream().consumer_info(STREAM, f"part-{partition}")
+            return await self._jetstream().consumer_info(STREAM, f"part-{partition}")
         except (TimeoutError, nats.errors.Error) as exc:
             raise BrokerUnavailable(f"partition {partition}: consumer info failed: {exc!r}") from exc
-        return info.num_ack_pending
 
     async def _check_stranded(self, partition: int) -> None:
         """Frames pending on the consumer but held by no one here: hold fetches one ack wait (see above)."""
-        try:
-            info = await self._jetstream().consumer_info(STREAM, f"part-{partition}")
-        except (TimeoutError, nats.errors.Error) as exc:
-            raise BrokerUnavailable(f"partition {partition}: consumer info failed: {exc!r}") from exc
+        info = await self._consumer_info(partition)
         self._recheck.discard(partition)
         if info.num_ack_pending:
             ack_wait = info.config.ack_wait or self.settings.ack_wait_s

@@ -5,21 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from bench.pipeline_bench import clearway, wait_ready
 from tests.support import free_port
 
 READY_S = 120.0
-
-
-def clearway() -> list[str]:
-    script = Path(sys.executable).parent / "clearway"
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "service.cli"]
 
 
 @dataclass
@@ -52,18 +44,8 @@ class Node:
         return self
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_S
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.role} exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.base}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{self.role} on {self.port} not ready within {READY_S:.0f} s:\n{self.tail()}")
+        assert self.proc is not None
+        wait_ready(self.base, self.proc, self.log, READY_S)
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bench import scenes
 from service.store import models as m
@@ -30,6 +30,7 @@ from service.store.cluster_models import PartitionLease
 from service.store.db import Database
 from tests.cluster.conftest import NatsServer
 from tests.cluster.processes import Node, clearway, node_env
+from tests.conftest import postgres_schema
 from tests.support import wait_until
 
 CAMERAS = scenes.camera_ids(4)
@@ -40,14 +41,8 @@ FRAMES = scenes.frames("photo", 40, seed=7)  # one sequence, shared: frames diff
 
 @pytest.fixture
 def schema_url(postgres_server: str) -> Iterator[str]:
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    engine = create_engine(postgres_server)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{postgres_server}?options=-csearch_path%3D{schema}"
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with postgres_schema(postgres_server) as url:
+        yield url
 
 
 class County:
