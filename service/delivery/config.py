@@ -248,7 +248,10 @@ class EscalationConfig(_Strict):
 
     enabled: bool = True
     ladder: tuple[tuple[AgencyKind, ...], ...] = Field(
-        default=(("police_station",), ("fire_brigade", "county_office")),
+        default=(
+            (AgencyKind.police_station,),
+            (AgencyKind.fire_brigade, AgencyKind.county_office),
+        ),
         min_length=1,
         description="Steps above the routed recipients, lowest first.",
     )

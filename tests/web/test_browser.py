@@ -86,6 +86,8 @@ def test_log_in_review_and_dismiss_a_hazard(live: LiveSite, browser) -> None:  #
     item.click()
     page.wait_for_url(re.compile(rf"/web/hazards/{hazard_id}\?"))
     page.wait_for_function("document.getElementById('evidence-img').naturalWidth > 0")
+    page.locator("#first-frame img").scroll_into_view_if_needed()  # lazy: loads when seen
+    page.wait_for_function("document.querySelector('#first-frame img').naturalWidth > 0")
     assert page.locator("#first-frame img").evaluate("img => img.naturalWidth") == 320
     shot(page, "hazard-zh")
     page.keyboard.press("o")  # original, and our own overlay appears over it
