@@ -138,7 +138,13 @@ def build_runtime(settings: Settings, detector_factory: DetectorFactory | None =
     scenes = StaticScenes(db, locks)
     scenes.apply_site(site)
     model_workers = 0 if settings.role == "ingest" else threads.workers  # ingest hands frames on, unseen
-    pool = InferencePool(factory, workers=model_workers, capacity=settings.inference_queue)
+    pool = InferencePool(
+        factory,
+        workers=model_workers,
+        capacity=settings.inference_queue,
+        batch=settings.inference_batch,
+        batch_wait_s=settings.inference_batch_wait_ms / 1000,
+    )
     tuning = Tuning(settings.track_iou, settings.clear_after_s, settings.clear_after_misses)
     latest = LatestFrames(settings.data_dir / "latest", settings.latest_frame_every_s)  # the editor's view
     pipeline = Pipeline(sites, db, writer, pool, scenes, locks, metrics, tuning, latest, settings.second_look_min)

@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         default="auto", description="auto: .onnx models through ONNX Runtime directly, others through Ultralytics."
     )
     inference_queue: int = Field(default=8, ge=1, le=1000, description="Frames waiting; more are refused (429).")
+    inference_batch: int = Field(
+        default=1, ge=1, le=64, description="Frames one model call may take when several wait (GPU: 4-16; CPU: 1)."
+    )
+    inference_batch_wait_ms: float = Field(
+        default=0.0, ge=0, le=200, description="How long a worker waits for a batch to fill (0: only what waits)."
+    )
     device_queue: int = Field(
         default=64, ge=1, le=10_000, description="Device pictures (alarm server, FTP) waiting; more are refused (503)."
     )

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -28,6 +29,19 @@ class Detector(Protocol):
     """Anything that turns a BGR image into Detections (the real one is UltralyticsDetector)."""
 
     def detect(self, image: np.ndarray) -> Detections: ...
+
+
+def by_shape(images: list[np.ndarray], run: Callable[[list[np.ndarray]], list[Detections]]) -> list[Detections]:
+    """`run` once per group of equally sized images, answers in the images' order. Why: images of one size get
+    one letterboxed input shape and can share a tensor, so each gets what it would alone (a camera's frames
+    all have one size)."""
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for index, image in enumerate(images):
+        groups.setdefault(image.shape, []).append(index)
+    found: dict[int, Detections] = {}
+    for members in groups.values():
+        found.update(zip(members, run([images[i] for i in members]), strict=True))
+    return [found[i] for i in range(len(images))]
 
 
 def offline() -> bool:
@@ -75,10 +89,20 @@ class UltralyticsDetector:
         return dict(self.model.names)
 
     def detect(self, image: np.ndarray) -> Detections:
+        return self._predict([image])[0]
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        """One `predict` per size: Ultralytics letterboxes a mixed batch to a square, which would change answers."""
+        return by_shape(images, self._predict)
+
+    def _predict(self, images: list[np.ndarray]) -> list[Detections]:
         with self._lock:
-            result = self.model.predict(
-                image, imgsz=self.imgsz, conf=self.class_map.min_threshold, device=self.device, verbose=False
-            )[0]
+            results = self.model.predict(
+                images, imgsz=self.imgsz, conf=self.class_map.min_threshold, device=self.device, verbose=False
+            )
+        return [self._detections(result) for result in results]
+
+    def _detections(self, result: Any) -> Detections:  # an Ultralytics Results
         boxes = result.boxes
         if boxes is None or len(boxes) == 0:
             return Detections.empty()

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from service.vision.classmap import ClassMap
+from service.vision.detector import by_shape
 from service.vision.types import Detections
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class OnnxDetector:
         if inputs[0].type != "tensor(float)" or not batch_ok or shape[1] != 3:
             raise OnnxModelError(f"{model}: input {inputs[0].type} {shape} is not float32 (1, 3, H, W)")
         self._input = inputs[0].name
+        self.batchable = not isinstance(shape[0], int)  # a symbolic batch axis takes several frames at once
         self.dynamic = not (isinstance(shape[2], int) and isinstance(shape[3], int))  # symbolic H/W
         if self.dynamic:
             side = max(math.ceil(imgsz / self.stride) * self.stride, self.stride)  # Ultralytics' check_imgsz
@@ -87,16 +89,39 @@ class OnnxDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         blob, padded = self._preprocess(image)
+        (output,) = self._run(blob)
+        return self._boxes(output, padded, image.shape[:2])
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        """The same answers as `detect` on each image, with one network call per image size."""
+        if not self.batchable:
+            return [self.detect(image) for image in images]
+        return by_shape(images, self._detect_same_size)
+
+    def _detect_same_size(self, images: list[np.ndarray]) -> list[Detections]:
+        prepared = [self._preprocess(image) for image in images]
+        outputs = self._run(np.concatenate([blob for blob, _ in prepared]))
+        return [
+            self._boxes(output, padded, image.shape[:2])
+            for output, (_, padded), image in zip(outputs, prepared, images, strict=True)
+        ]
+
+    def _run(self, blob: np.ndarray) -> np.ndarray:
+        """The network on (n, 3, H, W): (n, 4 + classes, boxes), checked."""
         (output,) = self.session.run(None, {self._input: blob})
-        if output.ndim != 3 or output.shape[0] != 1 or output.shape[1] != 4 + len(self._names):
+        if output.ndim != 3 or output.shape[0] != len(blob) or output.shape[1] != 4 + len(self._names):
             raise OnnxModelError(
-                f"{self.model_path}: output shape {output.shape}, expected (1, {4 + len(self._names)}, N) for "
-                f"{len(self._names)} classes"
+                f"{self.model_path}: output shape {output.shape}, expected ({len(blob)}, {4 + len(self._names)}, "
+                f"N) for {len(self._names)} classes"
             )
-        xyxy, scores, class_ids = _nms(output[0], self.class_map.min_threshold)
+        return output
+
+    def _boxes(self, output: np.ndarray, padded: tuple[int, int], original: tuple[int, ...]) -> Detections:
+        """One image's (4 + classes, boxes) output: NMS, boxes back in the image's pixels, the site's classes."""
+        xyxy, scores, class_ids = _nms(output, self.class_map.min_threshold)
         if not len(scores):
             return Detections.empty()
-        xyxy = _scale_boxes(xyxy, padded, image.shape[:2])
+        xyxy = _scale_boxes(xyxy, padded, original)
         return self.class_map.apply(xyxy, scores, [self._names[int(i)] for i in class_ids])
 
     def _preprocess(self, image: np.ndarray) -> tuple[np.ndarray, tuple[int, int]]:

@@ -4,6 +4,11 @@ Back-pressure policy (documented in the README): when the queue is full a pushed
 429 and Retry-After — the gateway still holds the frame and can send it again, so nothing is lost, and
 the service never builds an unbounded backlog of stale frames. Each worker thread owns its own detector
 (Ultralytics predictors are not thread-safe).
+
+Batching (`batch` > 1): a worker that finds more frames waiting takes up to `batch` of them, waiting at most
+`batch_wait_s` for more, and runs them through its model in one call (`detect_all`). On a GPU one call for
+several frames costs little more than one; on this project's 2-core CPU it saved nothing (bench/batch_inference.py
+in docs/speed.md), so the default is 1.
 """
 
 from __future__ import annotations
@@ -24,9 +29,20 @@ class QueueFullError(RuntimeError):
     """All inference slots are taken; try again shortly."""
 
 
+Item = tuple[np.ndarray, Future]
+
+
 class InferencePool:
-    def __init__(self, make_detector: Callable[[], Detector], workers: int = 1, capacity: int = 8) -> None:
-        self._queue: queue.Queue[tuple[np.ndarray, Future] | None] = queue.Queue(maxsize=capacity)
+    def __init__(
+        self,
+        make_detector: Callable[[], Detector],
+        workers: int = 1,
+        capacity: int = 8,
+        batch: int = 1,
+        batch_wait_s: float = 0.0,
+    ) -> None:
+        self._queue: queue.Queue[Item | None] = queue.Queue(maxsize=capacity)
+        self.batch, self.batch_wait_s = max(1, batch), max(0.0, batch_wait_s)
         self._threads: list[threading.Thread] = []
         self._ready = threading.Event()
         self._errors: list[BaseException] = []
@@ -46,19 +62,40 @@ class InferencePool:
             self._ready.set()
             return
         self._ready.set()
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            image, future = item
-            if not future.set_running_or_notify_cancel():
+        stopping = False
+        while not stopping:
+            items, stopping = self._take()
+            items = [(image, future) for image, future in items if future.set_running_or_notify_cancel()]
+            if not items:
                 continue
             try:
                 started = time.perf_counter()
-                detections = detector.detect(image)
-                future.set_result((detections, (time.perf_counter() - started) * 1000.0))
+                found = detect_all(detector, [image for image, _ in items])
+                elapsed_ms = (time.perf_counter() - started) * 1000.0  # each frame waited for the whole call
+                for (_, future), detections in zip(items, found, strict=True):
+                    future.set_result((detections, elapsed_ms))
             except BaseException as exc:
-                future.set_exception(exc)
+                for _, future in items:
+                    future.set_exception(exc)
+
+    def _take(self) -> tuple[list[Item], bool]:
+        """The next frame, and up to `batch - 1` more that wait (or arrive within `batch_wait_s`); True once a
+        stop marker was taken (the frames before it are still done)."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        items = [first]
+        deadline = time.monotonic() + self.batch_wait_s
+        while len(items) < self.batch:
+            try:
+                left = deadline - time.monotonic()
+                item = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return items, True
+            items.append(item)
+        return items, False
 
     def wait_ready(self, timeout: float | None = None) -> bool:
         """Wait until the model is loaded (True) or `timeout` passes (False); raise the load error if it failed."""
@@ -96,3 +133,11 @@ class InferencePool:
                 continue
         for thread in self._threads:
             thread.join(timeout=max(0.0, deadline - time.monotonic()))
+
+
+def detect_all(detector: Detector, images: list[np.ndarray]) -> list[Detections]:
+    """Several images through one model: in one call where the detector can (`detect_batch`), else one by one."""
+    batched = getattr(detector, "detect_batch", None)
+    if len(images) > 1 and batched is not None:
+        return batched(images)
+    return [detector.detect(image) for image in images]

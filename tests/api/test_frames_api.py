@@ -123,3 +123,18 @@ def test_full_queue_answers_429_with_retry_after(make_harness) -> None:
     assert 429 in codes and 201 in codes
     refused = next(f.result() for f in futures if f.result().status_code == 429)
     assert refused.headers["Retry-After"] == "2" and refused.json()["detail"]["reason"] == "queue_full"
+
+
+def test_batched_inference_settings_reach_the_pool_and_each_camera_gets_its_own_answer(make_harness) -> None:
+    h = make_harness(inference_batch=4, inference_batch_wait_ms=20, inference_workers=1)
+    pool = h.client.app.state.runtime.pool
+    assert (pool.batch, pool.batch_wait_s) == (4, 0.02)
+    pushes = []
+    for seed, camera in ((11, "lanting-gate"), (12, "lanting-b3-stair")):
+        body, image = png_bytes(seed)
+        h.detector.register(image, detections(("car", "vehicle", (seed, 30, seed + 20, 45))))
+        pushes.append((body, f"/api/v1/cameras/{camera}/frames"))
+    with ThreadPoolExecutor(2) as executor:  # both wait for the model together: one call may take both
+        answers = list(executor.map(lambda p: post(h, p[0], url=p[1]), pushes))
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    assert [a.json()["detections"][0]["box"][0] for a in answers] == [11, 12]

@@ -59,6 +59,7 @@ class County:
                 "CLEARWAY_MODELS_DIR": str(default_model_path.parent),
                 "CLEARWAY_IMGSZ": "320",
                 "CLEARWAY_INFERENCE_WORKERS": "1",
+                "CLEARWAY_INFERENCE_BATCH": "4",  # frames of its partitions that wait share a model call
                 "CLEARWAY_DELIVERY_REPORTS": "0",
                 "CLEARWAY_NATS_URL": nats.url,
                 "CLEARWAY_NATS_PARTITIONS": "8",
