@@ -85,6 +85,7 @@ class PartitionLeases:
         self.postgres = db.engine.dialect.name == "postgresql"
         self._seeded = False
         self.surplus: list[int] = []
+        self.short = False  # the last rebalance left this worker below its fair share (others still hand over)
         # Partitions claimed from a clean hand-over (or never held): the consumer may start at once. The worker
         # takes each out as it starts the partition's consumer.
         self.handed_over: set[int] = set()  # held beyond the fair share, still to be released (see `rebalance`)
@@ -120,6 +121,7 @@ class PartitionLeases:
                 self.surplus = []
             elif len(held) < target:
                 held.update(self._claim(session, now, target - len(held)))
+            self.short = len(held) < target
             return held
 
     def owns(self, partition: int, epoch: int, session: Session | None = None) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.cluster.frame_apply import FrameApplier
+from service.cluster.frame_store_sweep import FrameStoreSweep
 from service.cluster.ingest import ClusterIngest
 from service.cluster.leases import PartitionLeases
 from service.cluster.link import BrokerLink
@@ -42,6 +43,7 @@ class Cluster:
     link: BrokerLink
     ingest: ClusterIngest
     worker: PartitionWorker | None
+    sweep: FrameStoreSweep | None = None  # workers sweep the shared frame store of orphaned bytes
 
     @property
     def intake(self) -> Callable[[Frame], FrameQueued]:
@@ -51,6 +53,8 @@ class Cluster:
         """The worker first (it finishes its frames and hands its partitions back), then the connection."""
         if self.worker is not None:
             self.worker.close()
+        if self.sweep is not None:
+            self.sweep.close()
         self.link.close()
 
 
@@ -65,7 +69,7 @@ def start_cluster(
         )
     link = BrokerLink(settings.nats).start()
     ingest = ClusterIngest(link, EvidenceStore(settings.incoming_dir))
-    worker = None
+    worker = sweep = None
     if settings.role == "worker":
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         leases = PartitionLeases(db, worker_id, settings.nats.partitions, settings.lease_s)
@@ -78,5 +82,6 @@ def start_cluster(
             scenes.reload({c.id for c in sites.current().cameras if partition_of(c.id, count) == partition})
 
         worker = PartitionWorker(link, leases, applier, taken_over, settings.lease_s).start()
+        sweep = FrameStoreSweep(ingest.store.root, settings.nats.max_age_s).start()
         log.info("worker %s: %d partitions, lease %.0f s", worker_id, settings.nats.partitions, settings.lease_s)
-    return Cluster(link, ingest, worker)
+    return Cluster(link, ingest, worker, sweep)

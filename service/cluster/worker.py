@@ -30,6 +30,7 @@ log = logging.getLogger("clearway.cluster")
 BATCH = 1
 FETCH_WAIT_S = 1.0
 RETRY_PAUSE_S = 1.0
+SHORT_SPEEDUP = 5  # a worker below its fair share rebalances this many times as often
 
 
 class PartitionWorker:
@@ -77,8 +78,10 @@ class PartitionWorker:
                 log.warning("lease rebalance failed: %s", exc)
             else:
                 await self._follow(held, set(self.leases.surplus))
+            # Short of its share (a joining worker, others handing over): look again soon, not a third lease later.
+            wait_s = self.every_s / SHORT_SPEEDUP if self.leases.short else self.every_s
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self.every_s)
+                await asyncio.wait_for(self._stop.wait(), wait_s)
         self.held = {}
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
 

@@ -150,11 +150,19 @@ def delete_stored(root: Path, relative: str) -> int | None:
 def remove_leftover_temp_files(root: Path, older_than_s: float = 3600.0, now: float | None = None) -> tuple[int, int]:
     """Delete `.tmp-*` files a crash left in the evidence store; (files, bytes). Younger ones may be a save in
     progress (this or another instance) and stay."""
+    return remove_files_older_than(root, older_than_s, now, lambda name: name.startswith(TEMP_PREFIX))
+
+
+def remove_files_older_than(
+    root: Path, older_than_s: float, now: float | None = None, which: Callable[[str], bool] = lambda name: True
+) -> tuple[int, int]:
+    """Delete the files under `root` whose name `which` accepts, last modified over `older_than_s` ago;
+    (files, bytes). Safe beside other instances doing the same: a file gone already is skipped."""
     limit = (time.time() if now is None else now) - older_than_s
     count = freed = 0
     for folder, _dirs, names in os.walk(root):
         for name in names:
-            if not name.startswith(TEMP_PREFIX):
+            if not which(name):
                 continue
             path = Path(folder) / name
             try:

@@ -136,12 +136,14 @@ def test_a_joining_worker_gets_its_fair_share_and_nothing_is_held_twice(pg: Data
     held_a = a.rebalance()
     held_b = b.rebalance()  # joins: nothing is free yet
     assert held_b == {} and len(held_a) == P
+    assert b.short and not a.short  # b looks again soon; a holds its share and more
     for _ in range(2):
         held_a = a.rebalance()
         assert_disjoint(held_a, held_b)
         held_b = b.rebalance()
         assert_disjoint(held_a, held_b)
     assert len(held_a) == len(held_b) == P // 2
+    assert not a.short and not b.short
     assert all(epoch == 2 for epoch in held_b.values())  # each moved partition changed owner once
     before = table(pg)
     a.rebalance()
@@ -168,6 +170,7 @@ def test_a_silent_worker_loses_its_partitions_after_the_timeout(pg: Database, cl
     held_b = b.rebalance()
     held_a = a.rebalance()
     assert len(held_a) == len(held_b) == P // 2
+    assert not a.short and not b.short
 
     clock.advance(LEASE_S / 2)
     assert b.heartbeat() == held_b  # b heart-beats on; a falls silent (paused, crashed, cut off)
@@ -183,6 +186,7 @@ def test_a_silent_worker_loses_its_partitions_after_the_timeout(pg: Database, cl
     held_b = b.rebalance()
     held_a = a.rebalance()
     assert len(held_a) == len(held_b) == P // 2
+    assert not a.short and not b.short
     assert all(epoch > taken[p] for p, epoch in held_a.items())
 
 
