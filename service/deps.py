@@ -8,10 +8,11 @@ are committed (e.g. relearning a scene model, which writes its own row) calls `s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from service.auth.keys import Principal, authenticate
@@ -23,7 +24,9 @@ RowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)]
 Cursor = Annotated[int | None, Query(ge=0, le=MAX_ROW_ID, description="next_cursor from the previous page")]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async, as every dependency that does no I/O: FastAPI runs a plain `def` dependency in its thread pool,
+    one hand-off per dependency per request, each costing the GIL as much as a database statement."""
     return request.app.state.runtime
 
 
@@ -48,9 +51,10 @@ def _presented_key(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep) -> Principal:
+async def current_principal(request: Request, runtime: RuntimeDep) -> Principal:
     """The authenticated caller, or 401 (reason `unauthenticated` or `invalid_key`). A web session
-    (service/web/security.py) arrives in request.state."""
+    (service/web/security.py) arrives in request.state. The key is looked up in a short session of its own, in
+    one hand-off to a thread: a long request (inference) holds no connection for it."""
     existing = getattr(request.state, "principal", None)
     if existing is not None:
         return existing
@@ -62,8 +66,7 @@ def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep
             {"reason": "unauthenticated", "message": MISSING_KEY},
             headers={"WWW-Authenticate": "Bearer"},
         )
-    found = authenticate(session, key)
-    session.commit()  # end the read: a long request (inference) holds no connection for it
+    found = await run_in_threadpool(_authenticate, runtime, key)
     if found is None:
         runtime.metrics.auth_failures.labels(reason="invalid").inc()
         raise HTTPException(
@@ -78,10 +81,15 @@ def current_principal(request: Request, runtime: RuntimeDep, session: SessionDep
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: str) -> Callable[..., Principal]:
+def _authenticate(runtime: Runtime, key: str) -> Principal | None:
+    with runtime.db.session() as session:
+        return authenticate(session, key)
+
+
+def require(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency allowing only the given roles (403 otherwise)."""
 
-    def check(who: PrincipalDep) -> Principal:
+    async def check(who: PrincipalDep) -> Principal:
         if who.role not in roles:
             message = f"role {who.role!r} may not do this (needs one of {', '.join(roles)})"
             raise HTTPException(status.HTTP_403_FORBIDDEN, {"reason": "forbidden", "message": message})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from service.api.routes.frames import FrameAnswer
 from tests.api.conftest import Harness
 from tests.support import detections, png_bytes
 
@@ -21,7 +22,10 @@ def push(h: Harness, seed: int, seconds: float, *objects, camera: str = "lanting
         params={"captured_at": (T0 + timedelta(seconds=seconds)).isoformat()},
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    answer = response.json()
+    # answered as built, not passed through the response model: every answer must be exactly what it documents
+    assert FrameAnswer.model_validate(answer).model_dump(exclude_unset=True) == answer
+    return answer
 
 
 def open_hazard(h: Harness, seed: int = 1, start: float = 0.0, obj: tuple = CAR, camera: str = "lanting-gate") -> int:
