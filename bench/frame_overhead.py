@@ -10,7 +10,8 @@ capture order through the real app (HTTP routes, auth, decode, unknown-object mo
 hazards opening and updating) in this process, with the model replaced by its own answer on the first frame,
 returned at once: so the figures are the service's own work, and they repeat to within a few per cent.
 Printed: CPU per frame of the whole process (the in-process HTTP client included: a request's whole round trip
-through it, client and server, is about 2.5 ms of CPU) and the median of every stage the frame answer reports. A SQLite database in a temporary folder, as `clearway serve`.
+through it, client and server, is about 2.5 ms of CPU) and the median of every stage the frame answer reports.
+A SQLite database in a temporary folder, as `clearway serve` has by default.
 """
 
 from __future__ import annotations
