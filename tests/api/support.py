@@ -22,8 +22,11 @@ def push(h: Harness, seed: int, seconds: float, *objects, camera: str = "lanting
         params={"captured_at": (T0 + timedelta(seconds=seconds)).isoformat()},
     )
     assert response.status_code == 201, response.text
-    answer = response.json()
-    # answered as built, not passed through the response model: every answer must be exactly what it documents
+    return documented(response.json())
+
+
+def documented(answer: dict) -> dict:
+    """The frame answer, checked to be exactly what FrameAnswer documents (it is sent as built, not through it)."""
     assert FrameAnswer.model_validate(answer).model_dump(exclude_unset=True) == answer
     return answer
 

@@ -5,6 +5,7 @@ same classes), for frames of one size and of mixed sizes."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 import cv2
@@ -44,6 +45,15 @@ def image(seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 255, (16, 16, 3), dtype=np.uint8)
 
 
+def submit_while_busy(pool: InferencePool, detector: RecordingDetector, images: list[np.ndarray]) -> list[Future]:
+    """The first image holds the worker in its call while the others wait in the queue; then it is released."""
+    first = pool.submit(images[0])
+    assert detector.first_started.wait(10), "the worker never started the first frame"
+    waiting = [pool.submit(picture) for picture in images[1:]]
+    detector.release.set()
+    return [first, *waiting]
+
+
 def test_frames_that_wait_go_through_the_model_in_one_call_and_each_gets_its_own_answer() -> None:
     detector = RecordingDetector()
     images = [image(seed) for seed in range(6)]
@@ -51,11 +61,7 @@ def test_frames_that_wait_go_through_the_model_in_one_call_and_each_gets_its_own
         detector.register(picture, detections(("car", "vehicle", (seed, seed, seed + 5, seed + 5))))
     pool = InferencePool(lambda: detector, workers=1, capacity=8, batch=4)
     try:
-        first = pool.submit(images[0])
-        assert detector.first_started.wait(10)  # the worker is busy: the next five wait in the queue
-        waiting = [pool.submit(picture) for picture in images[1:]]
-        detector.release.set()
-        answers = [future.result(timeout=10)[0] for future in (first, *waiting)]
+        answers = [future.result(timeout=10)[0] for future in submit_while_busy(pool, detector, images)]
     finally:
         pool.close()
     assert detector.sizes == [1, 4, 1]  # the batch is capped at 4; the sixth frame went on its own
@@ -80,11 +86,7 @@ def test_batch_one_keeps_one_frame_per_call() -> None:
     detector = RecordingDetector()
     pool = InferencePool(lambda: detector, workers=1, capacity=8)
     try:
-        first = pool.submit(image(0))
-        assert detector.first_started.wait(10)
-        rest = [pool.submit(image(seed)) for seed in range(1, 4)]
-        detector.release.set()
-        for future in (first, *rest):
+        for future in submit_while_busy(pool, detector, [image(seed) for seed in range(4)]):
             future.result(timeout=10)
     finally:
         pool.close()
@@ -100,11 +102,7 @@ def test_an_error_in_a_batched_call_reaches_every_frame_of_it() -> None:
     detector = Broken()
     pool = InferencePool(lambda: detector, workers=1, capacity=8, batch=4)
     try:
-        first = pool.submit(image(0))
-        assert detector.first_started.wait(10)
-        rest = [pool.submit(image(seed)) for seed in range(1, 4)]
-        detector.release.set()
-        for future in (first, *rest):
+        for future in submit_while_busy(pool, detector, [image(seed) for seed in range(4)]):
             with pytest.raises(RuntimeError, match="the model failed"):
                 future.result(timeout=10)
     finally:
@@ -114,12 +112,9 @@ def test_an_error_in_a_batched_call_reaches_every_frame_of_it() -> None:
 def test_close_finishes_a_batch_that_was_waiting_for_the_stop_marker() -> None:
     detector = RecordingDetector()
     pool = InferencePool(lambda: detector, workers=1, capacity=8, batch=8, batch_wait_s=5.0)
-    first = pool.submit(image(0))
-    assert detector.first_started.wait(10)
-    rest = [pool.submit(image(seed)) for seed in range(1, 3)]
-    detector.release.set()
+    futures = submit_while_busy(pool, detector, [image(seed) for seed in range(3)])
     pool.close()  # its stop marker ends the batch being gathered; the frames before it are still done
-    assert all(future.done() and not future.exception() for future in (first, *rest))
+    assert all(future.done() and not future.exception() for future in futures)
     assert sum(detector.sizes) == 3
 
 
