@@ -5,6 +5,7 @@ same classes), for frames of one size and of mixed sizes."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -111,11 +112,16 @@ def test_an_error_in_a_batched_call_reaches_every_frame_of_it() -> None:
 
 def test_close_finishes_a_batch_that_was_waiting_for_the_stop_marker() -> None:
     detector = RecordingDetector()
-    pool = InferencePool(lambda: detector, workers=1, capacity=8, batch=8, batch_wait_s=5.0)
-    futures = submit_while_busy(pool, detector, [image(seed) for seed in range(3)])
+    pool = InferencePool(lambda: detector, workers=1, capacity=8, batch=4, batch_wait_s=5.0)
+    futures = [pool.submit(image(seed)) for seed in range(4)]  # a full first batch: no wait for more
+    assert detector.first_started.wait(10), "the worker never started the first batch"
+    futures += [pool.submit(image(seed)) for seed in range(4, 7)]  # the next batch waits for a fourth frame
+    detector.release.set()
+    started = time.monotonic()
     pool.close()  # its stop marker ends the batch being gathered; the frames before it are still done
+    assert time.monotonic() - started < 4.0, "close waited out the batch wait instead of ending the batch"
     assert all(future.done() and not future.exception() for future in futures)
-    assert sum(detector.sizes) == 3
+    assert detector.sizes == [4, 3]
 
 
 def test_a_detector_without_batching_is_called_once_per_frame() -> None:
