@@ -14,7 +14,9 @@ at once; one camera's frames are applied one at a time under its lock, so one ca
 clients measures that lock, not the service. Each row starts `clearway serve` as its own process (fresh data
 folder, the row's imgsz), as it runs in production: decode, model, unknown-object model, zones and dwell,
 database, evidence all count, and so does the HTTP server. Any CLEARWAY_* variable set here reaches the
-service (to compare settings), except the data folder, site file and imgsz the bench sets per row.
+service (to compare settings), except the data folder, site file and imgsz the bench sets per row. The
+frames go through the two loops in three alternating parts (bare, service, bare, ...), so that a shared
+machine's speed drifting during a row falls on both alike; the figures are over all three parts.
 
 Columns: fps (frames/s, wall clock; the service's with all cameras pushing), ratio = service / bare, stage
 medians in ms as the service reports them (`timings_ms`; database includes zones_dwell and evidence, which
@@ -72,24 +74,30 @@ class Service(Loop):
     opened: int
 
 
-PASSES = 3
+PASSES = 3  # bare and service passes alternate, so both see the same machine (a shared VM drifts by the minute)
 
 
-def bare_loop(model_path: str, frames: list[bytes], imgsz: int) -> Loop:
+class BareLoop:
     """decode + YOLO.predict in this process: the floor a user would measure, nothing after the model."""
-    from ultralytics import YOLO
 
-    model = YOLO(model_path, task="detect")
-    for data in frames[:2]:  # warm-up: session start, first-call allocations
-        model.predict(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), imgsz=imgsz, verbose=False)
-    passes = []
-    for _ in range(PASSES):  # a 30-frame pass lasts a second or two: the median of three resists a stray spike
+    def __init__(self, model_path: str, imgsz: int, warm_up: list[bytes]) -> None:
+        from ultralytics import YOLO
+
+        self.model, self.imgsz = YOLO(model_path, task="detect"), imgsz
+        for data in warm_up:  # session start, first-call allocations
+            self.predict(data)
+
+    def predict(self, data: bytes) -> None:
+        self.model.predict(
+            cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), imgsz=self.imgsz, verbose=False
+        )
+
+    def run(self, frames: list[bytes]) -> tuple[float, float]:
+        """One pass: (wall seconds, CPU seconds of this process)."""
         cpu, started = time.process_time(), time.perf_counter()
         for data in frames:
-            model.predict(cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR), imgsz=imgsz, verbose=False)
-        elapsed = time.perf_counter() - started
-        passes.append(Loop(len(frames) / elapsed, (time.process_time() - cpu) * 1000 / len(frames)))
-    return sorted(passes, key=lambda loop: loop.fps)[len(passes) // 2]
+            self.predict(data)
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
 def free_port() -> int:
@@ -179,12 +187,18 @@ class Server:
                 continue
 
 
-def through_http(frames: list[bytes], imgsz: int, cameras: int, row_dir: Path) -> Service:
-    """Frame 0 warms the service up; frames 1.. are dealt to `cameras` cameras, each pushing its share in
-    capture order (5 s apart) as a camera does, all cameras at once: a county's load, not one camera's."""
+def measure(model: str, frames: list[bytes], imgsz: int, cameras: int, row_dir: Path) -> tuple[Loop, Service]:
+    """Frame 0 warms both loops up; frames 1.. are dealt to `cameras` cameras, each pushing its share in capture
+    order (5 s apart) as a camera does, all cameras at once: a county's load, not one camera's. The shares are
+    cut into PASSES parts; each part goes through the bare loop, then through the service, so a drift of the
+    machine's speed falls on both loops alike. fps and CPU per frame are over all passes."""
     ids = scenes.camera_ids(cameras)
+    bare = BareLoop(model, imgsz, frames[:2])
     server = Server(imgsz, ids, row_dir)
     t0 = datetime.now(UTC) - timedelta(seconds=FRAME_EVERY_S * len(frames) + 600)  # all in the past
+    shares = [list(enumerate(frames[1 + index :: cameras], start=1)) for index in range(cameras)]
+    bare_s = bare_cpu = service_s = service_cpu = 0.0
+    results: list[dict] = []
     try:
         with httpx.Client(base_url=server.base, headers={"Authorization": f"Bearer {server.key}"}, timeout=120) as c:
 
@@ -199,23 +213,31 @@ def through_http(frames: list[bytes], imgsz: int, cameras: int, row_dir: Path) -
                     raise RuntimeError(f"{camera} frame {step}: {response.status_code} {response.text[:300]}")
                 return response.json()
 
-            def camera_run(index: int) -> list[dict]:
-                share = frames[1 + index :: cameras]
-                return [push(ids[index], data, step) for step, data in enumerate(share, start=1)]
-
             first = push(ids[0], frames[0], 0)
-            cpu, started = server.cpu_s(), time.perf_counter()
             with ThreadPoolExecutor(cameras) as pool:
-                results = [r for share in pool.map(camera_run, range(cameras)) for r in share]
-            elapsed, cpu = time.perf_counter() - started, server.cpu_s() - cpu
+                for part in range(PASSES):
+                    parts = [share[part * len(share) // PASSES : (part + 1) * len(share) // PASSES] for share in shares]
+                    wall, cpu = bare.run([data for steps in parts for _, data in steps])
+                    bare_s, bare_cpu = bare_s + wall, bare_cpu + cpu
+
+                    def camera_run(index: int, parts: list = parts) -> list[dict]:
+                        return [push(ids[index], data, step) for step, data in parts[index]]
+
+                    cpu, started = server.cpu_s(), time.perf_counter()
+                    results += [r for done in pool.map(camera_run, range(cameras)) for r in done]
+                    service_s, service_cpu = (
+                        service_s + time.perf_counter() - started,
+                        service_cpu + server.cpu_s() - cpu,
+                    )
     except Exception:
         print(tail(server.log), file=sys.stderr)
         raise
     finally:
         server.stop()
+    n = len(results)
     stages = {s: [r["timings_ms"].get(s, 0.0) for r in results] for s in STAGES}
     opened = sum(h["change"] == "opened" for r in (first, *results) for h in r["hazards"])
-    return Service(len(results) / elapsed, cpu * 1000 / len(results), stages, opened)
+    return Loop(n / bare_s, bare_cpu * 1000 / n), Service(n / service_s, service_cpu * 1000 / n, stages, opened)
 
 
 def row(name: str, frames: list[bytes], imgsz: int, bare: Loop, service: Service) -> list[str]:
@@ -309,8 +331,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         frames = scenes.frames(name, args.frames + 1)
         for imgsz in args.imgsz:
             row_dir = Path(tempfile.mkdtemp(prefix=f"{name}-{imgsz}-", dir=work))
-            bare = bare_loop(model, frames[1:], imgsz)
-            service = through_http(frames, imgsz, args.cameras, row_dir)
+            bare, service = measure(model, frames, imgsz, args.cameras, row_dir)
             rows.append(row(name, frames, imgsz, bare, service))
             print(f"  {name} imgsz {imgsz}: bare {bare.fps:.1f} fps, service {service.fps:.1f} fps", flush=True)
     print()
