@@ -74,7 +74,7 @@ class Service(Loop):
     opened: int
 
 
-PASSES = 3  # bare and service passes alternate, so both see the same machine (a shared VM drifts by the minute)
+PASSES = 3  # bare and service passes alternate (measure)
 
 
 class BareLoop:
@@ -213,22 +213,19 @@ def measure(model: str, frames: list[bytes], imgsz: int, cameras: int, row_dir: 
                     raise RuntimeError(f"{camera} frame {step}: {response.status_code} {response.text[:300]}")
                 return response.json()
 
+            def camera_run(camera: str, steps: list[tuple[int, bytes]]) -> list[dict]:
+                return [push(camera, data, step) for step, data in steps]
+
             first = push(ids[0], frames[0], 0)
             with ThreadPoolExecutor(cameras) as pool:
                 for part in range(PASSES):
                     parts = [share[part * len(share) // PASSES : (part + 1) * len(share) // PASSES] for share in shares]
                     wall, cpu = bare.run([data for steps in parts for _, data in steps])
                     bare_s, bare_cpu = bare_s + wall, bare_cpu + cpu
-
-                    def camera_run(index: int, parts: list = parts) -> list[dict]:
-                        return [push(ids[index], data, step) for step, data in parts[index]]
-
                     cpu, started = server.cpu_s(), time.perf_counter()
-                    results += [r for done in pool.map(camera_run, range(cameras)) for r in done]
-                    service_s, service_cpu = (
-                        service_s + time.perf_counter() - started,
-                        service_cpu + server.cpu_s() - cpu,
-                    )
+                    results += [r for done in pool.map(camera_run, ids, parts) for r in done]
+                    service_s += time.perf_counter() - started
+                    service_cpu += server.cpu_s() - cpu
     except Exception:
         print(tail(server.log), file=sys.stderr)
         raise
